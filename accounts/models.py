@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+from .roles import Role
+
+
+class Section(models.Model):
+    """A section (股室) of the bureau, e.g. 市场运行股. Exactly one is the lead section."""
+
+    code = models.SlugField("代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64, unique=True)
+    is_lead = models.BooleanField("牵头股室", default=False)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    is_active = models.BooleanField("在用", default=True)
+
+    class Meta:
+        verbose_name = "股室"
+        verbose_name_plural = "股室"
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_lead"], condition=models.Q(is_lead=True), name="one_lead_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of the bureau's staff. Roles are Django groups (accounts.roles.Role)."""
+
+    full_name = models.CharField("姓名", max_length=64)
+    section = models.ForeignKey(
+        Section,
+        verbose_name="股室",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    mobile = models.CharField("手机号", max_length=20, blank=True)
+    # A password set by someone else (initial or reset) must be changed at the next login.
+    must_change_password = models.BooleanField("下次登录须修改密码", default=True)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    is_demo = models.BooleanField("演示账户", default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}（{self.username}）" if self.full_name else self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    def role_names(self) -> frozenset[str]:
+        """The user's role names, cached per instance (one query per request)."""
+        if not hasattr(self, "_role_names"):
+            self._role_names = frozenset(self.groups.values_list("name", flat=True))
+        return self._role_names
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and bool(self.role_names() & set(roles))
+
+    @property
+    def is_read_only(self) -> bool:
+        return Role.DISCIPLINE in self.role_names()
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counter per username, kept for names that do not exist too, so that the
+    lockout never reveals whether an account exists."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True)
+    locked_until = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "登录失败计数"
+        verbose_name_plural = "登录失败计数"
+
+    def __str__(self) -> str:
+        return self.username
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()

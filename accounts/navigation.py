@@ -1,0 +1,20 @@
+from core.extensions import NavItem
+
+from .roles import Role
+
+NAV_ITEMS = [
+    NavItem(
+        "用户管理",
+        "accounts:user_list",
+        frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}),
+        group="系统",
+        order=900,
+    ),
+    NavItem(
+        "股室",
+        "accounts:section_list",
+        frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}),
+        group="系统",
+        order=910,
+    ),
+]

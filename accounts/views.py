@@ -1,0 +1,180 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from audit.selectors import audit_events_for_object
+from core.permissions import ALL_ROLES, role_required
+
+from .forms import LoginForm, PasswordChangeForm, RoleForm, SectionForm, UserForm
+from .models import Section, User
+from .roles import Role
+from .services import (
+    section_save,
+    user_change_password,
+    user_create,
+    user_reset_password,
+    user_set_roles,
+    user_update,
+)
+
+USER_ADMINS = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
+
+
+@login_not_required
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.get_user())
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(
+            next_url, {request.get_host()}, require_https=request.is_secure()
+        ):
+            next_url = "core:dashboard"
+        return redirect(next_url)
+    return render(
+        request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("accounts:login")
+
+
+@sensitive_post_parameters()
+@role_required(*ALL_ROLES)
+def password_change(request):
+    form = PasswordChangeForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "密码已修改。")
+        return redirect("core:dashboard")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- User administration: the system admin keeps users; the security admin grants roles -------
+@role_required(*USER_ADMINS)
+def user_list(request):
+    users = User.objects.select_related("section").prefetch_related("groups").order_by("username")
+    query = request.GET.get("q", "").strip()
+    if query:
+        users = users.filter(full_name__contains=query) | users.filter(username__contains=query)
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"page": page, "q": query})
+
+
+@role_required(Role.SYSTEM_ADMIN)
+def user_add(request):
+    form = UserForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user, password = user_create(
+            actor=request.user,
+            username=data["username"],
+            full_name=data["full_name"],
+            section=data["section"],
+            mobile=data["mobile"],
+            email=data["email"],
+        )
+        return render(
+            request, "accounts/password_issued.html", {"target": user, "password": password}
+        )
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@role_required(*USER_ADMINS)
+def user_detail(request, user_id: int):
+    target = get_object_or_404(User.objects.select_related("section"), pk=user_id)
+    history = None
+    if request.user.has_role(Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN):
+        history = audit_events_for_object(obj=target).exclude(
+            event_type__in=["auth.login", "auth.logout", "auth.login_failed"]
+        )[:50]
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "target": target,
+            "roles": sorted(target.role_names()),
+            "history": history,
+        },
+    )
+
+
+@role_required(Role.SYSTEM_ADMIN)
+def user_edit(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    form = UserForm(data=request.POST or None, instance=User.objects.get(pk=user_id))
+    if request.method == "POST" and form.is_valid():
+        data = {
+            k: form.cleaned_data[k]
+            for k in ("full_name", "section", "mobile", "email", "is_active")
+        }
+        user_update(actor=request.user, user=target, **data)
+        messages.success(request, "用户信息已保存。")
+        return redirect("accounts:user_detail", user_id=target.pk)
+    return render(request, "accounts/user_form.html", {"form": form, "target": target})
+
+
+@role_required(Role.SECURITY_ADMIN)
+def user_roles(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    form = RoleForm(data=request.POST or None, initial={"roles": sorted(target.role_names())})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_set_roles(
+                actor=request.user,
+                user=target,
+                roles=form.cleaned_data["roles"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "角色已更新。")
+            return redirect("accounts:user_detail", user_id=target.pk)
+    return render(request, "accounts/user_roles.html", {"form": form, "target": target})
+
+
+@require_POST
+@role_required(Role.SECURITY_ADMIN)
+def user_password_reset(request, user_id: int):
+    target = get_object_or_404(User, pk=user_id)
+    password = user_reset_password(actor=request.user, user=target)
+    return render(
+        request,
+        "accounts/password_issued.html",
+        {"target": target, "password": password, "reset": True},
+    )
+
+
+@role_required(*USER_ADMINS)
+def section_list(request):
+    sections = Section.objects.order_by("code")
+    return render(request, "accounts/section_list.html", {"sections": sections})
+
+
+@role_required(Role.SYSTEM_ADMIN)
+def section_edit(request, section_id: int | None = None):
+    section = get_object_or_404(Section, pk=section_id) if section_id else Section()
+    form = SectionForm(data=request.POST or None, instance=section)
+    if request.method == "POST" and form.is_valid():
+        section_save(actor=request.user, section=form.instance)
+        messages.success(request, "股室已保存。")
+        return redirect("accounts:section_list")
+    return render(request, "accounts/section_form.html", {"form": form, "section": section})

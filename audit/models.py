@@ -1,0 +1,100 @@
+import hashlib
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.db import models
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("审计事件只能新增，不能修改。")
+
+    def delete(self):
+        raise AppendOnlyError("审计事件只能新增，不能删除。")
+
+
+class AuditEvent(models.Model):
+    """One security or business event. Append-only and hash-chained:
+
+    hash = SHA-256(canonical JSON of the row's fields + previous hash). The table can only grow
+    (model guard everywhere, database trigger on PostgreSQL and SQLite), and
+    ``manage.py verify_audit_chain`` recomputes the chain.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+        DENIED = "denied", "拒绝"
+
+    seq = models.PositiveBigIntegerField("序号", unique=True)
+    occurred_at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人姓名", max_length=200, blank=True)
+    actor_roles = models.CharField("操作时角色", max_length=200, blank=True)
+    source_ip = models.CharField("来源IP", max_length=64, blank=True)
+    event_type = models.CharField("事件类型", max_length=64, db_index=True)
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象ID", max_length=64, blank=True)
+    outcome = models.CharField("结果", max_length=16, choices=Outcome, default=Outcome.SUCCESS)
+    reason = models.TextField("原因", blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    prev_hash = models.CharField("前一哈希", max_length=64)
+    hash = models.CharField("哈希", max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计事件"
+        verbose_name_plural = "审计事件"
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_type}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding is False or kwargs.get("force_update"):
+            raise AppendOnlyError("审计事件只能新增，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("审计事件只能新增，不能删除。")
+
+    # --- hashing -----------------------------------------------------------------------------
+    def canonical_payload(self) -> dict:
+        return {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor_id": self.actor_id,
+            "actor_name": self.actor_name,
+            "actor_roles": self.actor_roles,
+            "source_ip": self.source_ip,
+            "event_type": self.event_type,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        }
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(
+            self.canonical_payload(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

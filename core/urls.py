@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views.notification_read,
+        name="notification_read",
+    ),
+]

@@ -1,0 +1,46 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.roles import ROLE_DESCRIPTIONS
+
+from .extensions import app_modules
+from .permissions import ALL_ROLES, role_required
+from .services import notification_mark_read
+
+
+@role_required(*ALL_ROLES)
+def dashboard(request):
+    roles = request.user.role_names()
+    panels = []
+    for module in app_modules("dashboard"):
+        panels.extend(module.panels(request))
+    panels.sort(key=lambda p: p.order)
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "role_descriptions": [
+                (r, ROLE_DESCRIPTIONS[r]) for r in ROLE_DESCRIPTIONS if r in roles
+            ],
+            "panels": panels,
+        },
+    )
+
+
+@role_required(*ALL_ROLES)
+def notification_list(request):
+    notifications = request.user.notifications.all()[:100]
+    return render(request, "core/notifications.html", {"notifications": notifications})
+
+
+@require_POST
+@role_required(*ALL_ROLES)
+def notification_read(request, notification_id: int):
+    notification_mark_read(recipient=request.user, notification_id=notification_id)
+    messages.success(request, "已标记为已读。")
+    return redirect("core:notifications")
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)

@@ -1,0 +1,127 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from accounts.roles import Role
+from audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
+from audit.services import audit_chain_verify, audit_record
+from tests.permissions import assert_role_access
+
+
+def _events(n=3, actor=None):
+    return [
+        audit_record(event_type="test.event", actor=actor, detail={"i": i, "名": "值"})
+        for i in range(n)
+    ]
+
+
+def test_events_form_a_hash_chain(users):
+    first, second, third = _events(3, actor=users[Role.LEAD_SECTION])
+    assert first.seq == 1 and first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    assert first.actor_roles == Role.LEAD_SECTION
+    stored = AuditEvent.objects.get(seq=2)
+    assert stored.compute_hash() == stored.hash  # what the database returns hashes the same
+    assert audit_chain_verify().ok
+
+
+def test_event_is_rolled_back_with_the_change(db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(event_type="test.event")
+        raise RuntimeError("the change failed")
+    assert not AuditEvent.objects.exists()
+
+
+def test_model_refuses_save_over_and_delete(db):
+    event = audit_record(event_type="test.event")
+    event.reason = "changed"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.update(reason="x")
+
+
+def test_database_refuses_raw_update(db):
+    audit_record(event_type="test.event")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET reason = 'x'")
+
+
+@pytest.mark.postgres
+def test_postgres_trigger_refuses_delete_and_truncate(db):
+    audit_record(event_type="test.event")
+    for statement in [
+        "DELETE FROM audit_auditevent",
+        "SET LOCAL audit.allow_truncate = 'off'; TRUNCATE audit_auditevent",
+    ]:
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert AuditEvent.objects.count() == 1
+
+
+def _tamper(sql: str):
+    """Edit a row behind the app's back, with the append-only trigger out of the way."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A superuser can switch triggers off for the session: the attack we must detect.
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute(sql)
+            cursor.execute("SET session_replication_role = origin")
+        else:
+            cursor.execute("DROP TRIGGER audit_event_no_update")
+            cursor.execute(sql)
+            cursor.execute(
+                "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent "
+                "BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
+            )
+
+
+def test_verify_command_passes_on_an_intact_chain(db, capsys):
+    _events(4)
+    call_command("verify_audit_chain")
+    assert capsys.readouterr().out.startswith("OK 4 events")
+
+
+def test_verify_command_finds_an_edited_row(db, capsys):
+    _events(5)
+    _tamper("UPDATE audit_auditevent SET reason = 'rewritten' WHERE seq = 3")
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_audit_chain")
+    assert exc.value.returncode == 1
+    assert "BROKEN at seq 3" in capsys.readouterr().out
+
+
+def test_verify_finds_a_deleted_row(db):
+    _events(5)
+    _tamper("DELETE FROM audit_auditevent WHERE seq = 2")
+    result = audit_chain_verify()
+    assert not result.ok and result.broken_seq == 2
+
+
+def test_verify_finds_a_rehashed_row_through_the_next_link(db):
+    events = _events(4)
+    forged = AuditEvent.objects.get(seq=2)
+    forged.reason = "forged"
+    new_hash = forged.compute_hash()
+    _tamper(f"UPDATE audit_auditevent SET reason='forged', hash='{new_hash}' WHERE seq=2")
+    result = audit_chain_verify()
+    assert not result.ok and result.broken_seq == 3
+    assert events[2].prev_hash != new_hash
+
+
+def test_audit_log_access(users):
+    assert_role_access(users, "/audit/events/", {Role.AUDIT_ADMIN, Role.DISCIPLINE})
+    assert_role_access(users, "/audit/verify/", {Role.AUDIT_ADMIN}, method="post")
+
+
+def test_audit_admin_verifies_from_the_screen(client_for):
+    client = client_for(Role.AUDIT_ADMIN)
+    response = client.post("/audit/verify/", follow=True)
+    assert "日志链完整" in response.content.decode()
+    assert AuditEvent.objects.filter(event_type="audit.chain_verified").exists()
