@@ -1,0 +1,1 @@
+"""Draws of enterprises and inspector teams (抽取)."""
