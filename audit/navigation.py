@@ -9,4 +9,11 @@ NAV_ITEMS = [
         group="监督",
         order=800,
     ),
+    NavItem(
+        "安全概况",
+        "audit:security_overview",
+        frozenset({Role.AUDIT_ADMIN, Role.DISCIPLINE}),
+        group="监督",
+        order=810,
+    ),
 ]

@@ -1,6 +1,10 @@
+from datetime import date, datetime, time, timedelta
+
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
@@ -10,27 +14,124 @@ from .models import AuditEvent
 from .services import audit_chain_verify, audit_record
 
 LOG_READERS = (Role.AUDIT_ADMIN, Role.DISCIPLINE)
+PAGE_SIZE = 50
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _period(request, default_days: int = 30) -> tuple[date, date]:
+    today = timezone.localdate()
+    end = _parse_date(request.GET.get("to", "")) or today
+    start = _parse_date(request.GET.get("from", "")) or end - timedelta(days=default_days - 1)
+    return (start, end) if start <= end else (end, start)
+
+
+def _aware(day: date, end: bool = False) -> datetime:
+    moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
+    return timezone.make_aware(moment)
 
 
 @role_required(*LOG_READERS)
 def event_list(request):
+    """The whole log, newest first. Keyset pagination on the sequence number: no COUNT(*) of the
+    table and no deep OFFSET, however long the log grows."""
     events = AuditEvent.objects.order_by("-seq")
     event_type = request.GET.get("type", "").strip()
     actor = request.GET.get("actor", "").strip()
+    object_type = request.GET.get("object_type", "").strip()
+    object_id = request.GET.get("object_id", "").strip()
     if event_type:
         events = events.filter(event_type__startswith=event_type)
     if actor:
         events = events.filter(actor_name__contains=actor)
-    # Keyset-friendly: the sequence is unique and indexed; the paginator's COUNT runs only on
-    # filtered queries, the unfiltered page shows the last sequence number instead.
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        events = events.filter(seq__lt=int(before))
+    rows = list(events[: PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("before", None)
     return render(
         request,
         "audit/event_list.html",
         {
-            "page": page,
+            "events": rows,
+            "next_before": rows[-1].seq if has_next else None,
+            "filters": query.urlencode(),
             "type": event_type,
             "actor": actor,
+            "object_type": object_type,
+            "object_id": object_id,
+        },
+    )
+
+
+SECURITY_EVENTS = {
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.lockout": "账户锁定",
+    "auth.logout": "退出",
+    "auth.password_changed": "修改密码",
+    "auth.password_reset": "重置密码",
+    "auth.roles_changed": "角色变更",
+    "auth.write_denied": "只读角色写操作被拒",
+}
+
+
+@role_required(*LOG_READERS)
+def security_overview(request):
+    """Logins, failures, lockouts and role grants over a period, and the last verification."""
+    start, end = _period(request)
+    in_period = AuditEvent.objects.filter(
+        occurred_at__gte=_aware(start), occurred_at__lt=_aware(end, end=True)
+    )
+    per_day = (
+        in_period.filter(event_type__in=SECURITY_EVENTS)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(
+            **{
+                code.replace(".", "_"): Count("seq", filter=Q(event_type=code))
+                for code in SECURITY_EVENTS
+            }
+        )
+        .order_by("-day")
+    )
+    rows = [
+        (row["day"], [row[code.replace(".", "_")] for code in SECURITY_EVENTS]) for row in per_day
+    ]
+    grants = in_period.filter(event_type="auth.roles_changed").order_by("-seq")[:100]
+    lockouts = in_period.filter(event_type="auth.lockout").order_by("-seq")[:100]
+    last_verification = (
+        AuditEvent.objects.filter(event_type="audit.chain_verified").order_by("-seq").first()
+    )
+    audit_record(
+        event_type="oversight.viewed",
+        actor=request.user,
+        object_type="audit.security_overview",
+        detail={"from": start, "to": end},
+    )
+    return render(
+        request,
+        "audit/security_overview.html",
+        {
+            "start": start,
+            "end": end,
+            "rows": rows,
+            "columns": list(SECURITY_EVENTS.items()),
+            "grants": grants,
+            "lockouts": lockouts,
+            "last_verification": last_verification,
         },
     )
 

@@ -125,3 +125,43 @@ def test_audit_admin_verifies_from_the_screen(client_for):
     response = client.post("/audit/verify/", follow=True)
     assert "日志链完整" in response.content.decode()
     assert AuditEvent.objects.filter(event_type="audit.chain_verified").exists()
+
+
+def test_event_list_pages_by_sequence_without_counting(client_for, django_assert_max_num_queries):
+    for i in range(120):
+        audit_record(event_type="test.event", detail={"i": i})
+    client = client_for(Role.AUDIT_ADMIN)
+    first = client.get("/audit/events/?type=test.")
+    seqs = [e.seq for e in first.context["events"]]
+    assert len(seqs) == 50 and seqs == sorted(seqs, reverse=True)
+    second = client.get(f"/audit/events/?type=test.&before={first.context['next_before']}")
+    assert max(e.seq for e in second.context["events"]) == min(seqs) - 1
+    third = client.get(f"/audit/events/?type=test.&before={second.context['next_before']}")
+    assert len(third.context["events"]) == 20 and third.context["next_before"] is None
+    # A constant number of queries whatever the page, and none of them counts the table.
+    with django_assert_max_num_queries(8) as queries:
+        client.get(f"/audit/events/?before={second.context['next_before']}")
+    assert not any(
+        "COUNT(" in q["sql"] and "audit_auditevent" in q["sql"] for q in queries.captured_queries
+    )
+
+
+def test_security_overview_counts_and_is_itself_audited(client_for, make_user):
+    from django.test import Client
+
+    make_user(Role.INSPECTOR, username="zhangwei")
+    for _ in range(5):
+        Client().post("/accounts/login/", {"username": "zhangwei", "password": "bad-Pass-1"})
+    client = client_for(Role.DISCIPLINE)
+    response = client.get("/audit/security/")
+    assert response.status_code == 200
+    (_day, counts), *_ = response.context["rows"]
+    labels = [label for _code, label in response.context["columns"]]
+    assert counts[labels.index("登录失败")] == 5
+    assert counts[labels.index("账户锁定")] == 1
+    assert len(response.context["lockouts"]) == 1
+    assert AuditEvent.objects.filter(event_type="oversight.viewed").exists()
+
+
+def test_security_overview_access(users):
+    assert_role_access(users, "/audit/security/", {Role.AUDIT_ADMIN, Role.DISCIPLINE})
