@@ -29,3 +29,57 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class StoredFileQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionError("文件只增不删：归档文件不得删除。")
+
+
+class StoredFile(models.Model):
+    """An uploaded or generated file, kept outside the web root and served only through a
+    permission-checked view. Content is never replaced: a new version is a new row that names
+    the one it supersedes (art. 13: records archived, never silently replaced)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    purpose = models.CharField("用途", max_length=64, db_index=True)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveBigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    path = models.CharField("存储路径", max_length=300, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name="替代的文件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+
+    objects = StoredFileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "文件"
+        verbose_name_plural = "文件"
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("文件内容不得修改；请上传新版本。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("文件只增不删：归档文件不得删除。")

@@ -6,6 +6,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("files/<uuid:file_id>/", views.file_download, name="file_download"),
     path(
         "notifications/<int:notification_id>/read/",
         views.notification_read,

@@ -44,3 +44,28 @@ def notification_read(request, notification_id: int):
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+@role_required(*ALL_ROLES)
+def file_download(request, file_id):
+    """Serve a stored file after its purpose's permission check."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import FileResponse, Http404
+
+    from .models import StoredFile
+    from .uploads import file_open, file_purpose
+
+    stored = StoredFile.objects.filter(pk=file_id).first()
+    if stored is None:
+        raise Http404
+    if not file_purpose(stored.purpose).can_read(request.user, stored):
+        raise PermissionDenied("您无权查看此文件。")
+    response = FileResponse(
+        file_open(stored),
+        content_type=stored.content_type,
+        as_attachment=request.GET.get("inline") != "1" or stored.content_type == "application/zip",
+        filename=stored.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
