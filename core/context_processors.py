@@ -9,14 +9,16 @@ def navigation(request) -> dict:
         return {}
     roles = user.role_names()
     items = [
-        {
-            "label": item.label,
-            "url": reverse(item.url_name),
-            "active": request.path.startswith(reverse(item.url_name))
-            and reverse(item.url_name) != "/",
-        }
+        {"label": item.label, "url": reverse(item.url_name), "active": False}
         for item in nav_items()
         if roles & item.roles
     ]
+    # Highlight only the entry whose URL is the longest prefix of the current path, so that
+    # /enterprises/import/ marks 导入名录 and not also 检查对象名录库.
+    matches = [i for i in items if i["url"] != "/" and request.path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
+    elif request.path == "/" and items:
+        items[0]["active"] = items[0]["url"] == "/"
     unread = user.notifications.filter(read_at=None).count()
     return {"nav_items": items, "user_roles": sorted(roles), "unread_notifications": unread}

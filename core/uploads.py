@@ -31,7 +31,13 @@ KINDS = {
     "jpeg": ("image/jpeg", ".jpg"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
     "zip": ("application/zip", ".zip"),
+    # Audio evidence (interviews on site): MP3, WAV, M4A/AAC and the AMR of phone recorders.
+    "mp3": ("audio/mpeg", ".mp3"),
+    "wav": ("audio/wav", ".wav"),
+    "m4a": ("audio/mp4", ".m4a"),
+    "amr": ("audio/amr", ".amr"),
 }
+AUDIO_KINDS = frozenset({"mp3", "wav", "m4a", "amr"})
 IMAGE_KINDS = {"png", "jpeg"}
 MAX_IMAGE_PIXELS = 40_000_000  # a 40-megapixel photo; more is a decompression bomb
 
@@ -45,6 +51,14 @@ def sniff_kind(head: bytes) -> str | None:
         return "jpeg"
     if head.startswith(b"PK\x03\x04"):
         return "zip"  # xlsx is a zip; callers that want xlsx check the inside
+    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "mp3"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[4:8] == b"ftyp" and head[8:11] in (b"M4A", b"mp4", b"iso", b"3gp"):
+        return "m4a"
+    if head.startswith(b"#!AMR"):
+        return "amr"
     return None
 
 

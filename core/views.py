@@ -1,12 +1,16 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.roles import ROLE_DESCRIPTIONS
 
 from .extensions import app_modules
+from .models import StoredFile
 from .permissions import ALL_ROLES, role_required
 from .services import notification_mark_read
+from .uploads import file_open, file_purpose
 
 
 @role_required(*ALL_ROLES)
@@ -49,12 +53,6 @@ def permission_denied(request, exception=None):
 @role_required(*ALL_ROLES)
 def file_download(request, file_id):
     """Serve a stored file after its purpose's permission check."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import FileResponse, Http404
-
-    from .models import StoredFile
-    from .uploads import file_open, file_purpose
-
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
         raise Http404

@@ -85,3 +85,49 @@ def panels(request) -> list[Panel]:
 
 
 __all__ = ["Deadline", "panels"]
+
+
+# --- publication deadlines (issue 7) ----------------------------------------------------------
+_calendar_panels = panels
+
+
+def publication_panel(request) -> list[Panel]:
+    from accounts.roles import BUSINESS_READERS
+
+    from .models import PublicationRecord
+
+    user = request.user
+    if not user.has_role(*BUSINESS_READERS):
+        return []
+    qs = PublicationRecord.objects.filter(first_published_on__isnull=True)
+    if user.has_role(Role.INSPECTOR) and not user.has_role(
+        Role.LEAD_SECTION, Role.SECTION_HEAD, Role.SECTION_STAFF, Role.DISCIPLINE
+    ):
+        qs = qs.filter(inspectors=user)
+    elif (
+        user.has_role(Role.SECTION_HEAD, Role.SECTION_STAFF)
+        and user.section_id
+        and not (user.has_role(Role.LEAD_SECTION, Role.DISCIPLINE))
+    ):
+        qs = qs.filter(section_id=user.section_id)
+    counts = {
+        level: qs.filter(alert=level).count()
+        for level in (
+            PublicationRecord.Alert.REMINDER,
+            PublicationRecord.Alert.DUE_TODAY,
+            PublicationRecord.Alert.OVERDUE,
+        )
+    }
+    counts["undetermined"] = qs.filter(deadline__isnull=True).count()
+    return [
+        Panel(
+            title=_("公示期限"),
+            template="disclosure/_dashboard_publication.html",
+            context={"counts": counts},
+            order=10 if counts["overdue"] or counts["due_today"] else 60,
+        )
+    ]
+
+
+def panels(request) -> list[Panel]:
+    return _calendar_panels(request) + publication_panel(request)

@@ -130,3 +130,6 @@ class CalendarDay(models.Model):
     @property
     def is_working(self) -> bool:
         return self.kind in self.WORKING_KINDS
+
+
+from .models_publication import *  # noqa: F403,E402

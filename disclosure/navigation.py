@@ -1,6 +1,11 @@
-from accounts.roles import Role
+from accounts.roles import BUSINESS_READERS, Role
 from core.extensions import NavItem
 
 NAV_ITEMS = [
     NavItem("工作日历", "disclosure:calendar_index", frozenset(Role.values), order=90),
+]
+
+# publication (issue 7)
+NAV_ITEMS += [
+    NavItem("结果公示", "disclosure:publication_list", frozenset(BUSINESS_READERS), order=70),
 ]

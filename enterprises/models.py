@@ -138,6 +138,15 @@ class Enterprise(models.Model):
         verbose_name = "监管企业"
         verbose_name_plural = "监管企业"
         ordering = ["uscc"]
+        # The list pages by keyset on uscc; each filter has an index leading with it so that
+        # "filter + ORDER BY uscc LIMIT n" is an index range read even at 10^6 rows.
+        indexes = [
+            models.Index(fields=["township", "uscc"], name="ent_township_uscc"),
+            models.Index(fields=["status", "uscc"], name="ent_status_uscc"),
+            models.Index(fields=["enterprise_type", "uscc"], name="ent_type_uscc"),
+            models.Index(fields=["scale", "uscc"], name="ent_scale_uscc"),
+            models.Index(fields=["section", "uscc"], name="ent_section_uscc"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.uscc}）"
@@ -240,3 +249,55 @@ class CheckItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded file on its way through preview → confirm (or a background import).
+
+    Generic over ``kind`` so other registers (the inspector roster) can reuse the flow."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "已预览"
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "导入中"
+        APPLIED = "applied", "已导入"
+        FAILED = "failed", "失败"
+        CANCELLED = "cancelled", "已取消"
+
+    kind = models.CharField("类型", max_length=32)
+    filename = models.CharField("文件名", max_length=255)
+    stored_path = models.CharField("存储路径", max_length=500)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    status = models.CharField("状态", max_length=16, choices=Status, default=Status.PREVIEWED)
+    counts = models.JSONField("统计", default=dict, blank=True)
+    errors = models.JSONField("错误（前若干条）", default=list, blank=True)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    message = models.CharField("说明", max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename}"
+
+    def get_kind_display(self) -> str:
+        from .importers import IMPORTERS
+
+        importer = IMPORTERS.get(self.kind)
+        return importer.title if importer else self.kind

@@ -23,3 +23,19 @@ def test_audit_admin_sees_the_last_verification(client_for, users):
 def test_inspector_dashboard_has_no_admin_panels(client_for):
     body = client_for(Role.INSPECTOR).get("/").content.decode()
     assert "账户安全" not in body and "日志链" not in body
+
+
+def test_navigation_highlights_only_the_closest_entry(client_for):
+    from django.test import RequestFactory
+
+    from core.context_processors import navigation
+
+    client = client_for(Role.LEAD_SECTION)
+    response = client.get("/")
+    request = RequestFactory().get("/accounts/users/")
+    request.user = response.wsgi_request.user
+    active = [i["label"] for i in navigation(request)["nav_items"] if i["active"]]
+    assert len(active) <= 1
+    request = RequestFactory().get("/")
+    request.user = response.wsgi_request.user
+    assert [i["label"] for i in navigation(request)["nav_items"] if i["active"]] == ["首页"]

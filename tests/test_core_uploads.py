@@ -167,3 +167,33 @@ def test_the_global_cap_applies_when_a_purpose_sets_none(db, users):
             purpose="test_any",
             actor=users[Role.INSPECTOR],
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "kind"),
+    [
+        ("询问录音.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 32, "mp3"),
+        ("录音.wav", b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32, "wav"),
+        ("录音.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 32, "m4a"),
+        ("录音.amr", b"#!AMR\n" + b"\x00" * 32, "amr"),
+    ],
+)
+def test_audio_evidence_is_recognised_by_content(db, users, name, head, kind):
+    register_file_purpose(
+        "test_audio", kinds={"mp3", "wav", "m4a", "amr"}, can_read=lambda u, f: True
+    )
+    stored = file_store(upload=(name, head), purpose="test_audio", actor=users[Role.INSPECTOR])
+    assert stored.path.endswith({"mp3": ".mp3", "wav": ".wav", "m4a": ".m4a", "amr": ".amr"}[kind])
+    with pytest.raises(ValidationError):
+        file_store(
+            upload=(name, b"<html>not audio</html>"),
+            purpose="test_audio",
+            actor=users[Role.INSPECTOR],
+        )
+
+
+def test_visit_evidence_accepts_audio_recordings():
+    import inspections.services.visits  # noqa: F401 - registers the visits' purposes
+    from core.uploads import AUDIO_KINDS, file_purpose
+
+    assert file_purpose("visit_evidence").kinds >= AUDIO_KINDS | {"jpeg", "png", "pdf"}

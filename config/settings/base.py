@@ -119,6 +119,19 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Apps add their periodic jobs here (see docs/contracts.md, "Background jobs").
 CELERY_BEAT_SCHEDULE: dict = {}
+# inspectors (issue 4): daily certificate-expiry notices, 07:10 Asia/Shanghai.
+from celery.schedules import crontab as _inspectors_crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["inspectors-certificate-expiry"] = {
+    "task": "inspectors.tasks.certificate_expiry_notify",
+    "schedule": _inspectors_crontab(hour=7, minute=10),
+}
+# disclosure (issue 7): the daily publication-deadline scan, 07:30 Asia/Shanghai (after the
+# certificate job; it also runs that job, which is idempotent).
+CELERY_BEAT_SCHEDULE["disclosure-deadline-scan"] = {
+    "task": "disclosure.tasks.deadline_scan",
+    "schedule": _inspectors_crontab(hour=7, minute=30),
+}
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -173,6 +186,14 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@wugang.inval
 # --- The bureau --------------------------------------------------------------------------------
 BUREAU_NAME = "舞钢市工业信息化和商务局"
 BUREAU_DIVISION_CODE = "410481"
+
+# --- Inspector roster (inspectors app, docs/inspectors.md) -------------------------------------
+# Fernet key(s) for ID numbers at rest, comma-separated (first encrypts). Required unless DEBUG
+# or the test settings (a fixed development key is used there).
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+INSPECTOR_MAX_CHECKS_PER_TASK = env.int("INSPECTOR_MAX_CHECKS_PER_TASK", default=20)
+INSPECTOR_MAX_CHECKS_PER_YEAR = env.int("INSPECTOR_MAX_CHECKS_PER_YEAR", default=120)
+CERTIFICATE_EXPIRY_NOTICE_DAYS = env.int("CERTIFICATE_EXPIRY_NOTICE_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -2,3 +2,4 @@
 
 from .draws import *  # noqa: F403
 from .plans import *  # noqa: F403
+from .visits import *  # noqa: F403

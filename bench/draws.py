@@ -1,0 +1,273 @@
+"""The verifiable draw at scale (issue 5, target T7): 10^6 enterprises in 4 tiers, ~5,000 selected.
+
+- baseline: the plain per-tier ``(SELECT … WHERE tier = t ORDER BY random() LIMIT n)`` ×4 UNION
+  ALL on the same table — uniform, but neither reproducible nor verifiable.
+- ours (Python tickets): the whole WGDRAW-1 draw with the engine the server uses
+  (``inspections.drawing.verify``): fetch the population ordered by USCC (``COLLATE "C"``),
+  build manifest.csv, sha256 it, the seed string, a ticket for every enterprise, per-tier
+  selection (streaming, bounded heaps), inspector teams for every selected enterprise (60
+  inspectors, k = 2), and draw.json. Peak RSS is measured in a forked child process.
+- ours (PostgreSQL tickets): same manifest and hash, but the tickets and the per-tier selection
+  are computed by PostgreSQL's built-in ``sha256()``; the result must equal the Python one.
+
+Target: ours ≤ 4× the baseline (i.e. ratio baseline/ours ≥ 0.25) with peak memory ≤ 500 MB.
+The table ``bench_draw_population`` is created in the bench database (not a Django model) so
+the benchmark measures the draw, not the register's import.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from decimal import Decimal
+
+from bench.common import row, timed
+
+TABLE = "bench_draw_population"
+# equal tiers; rates chosen so that about 5,000 of 10^6 are selected (0.5 %)
+RATES = {"A": Decimal("0.001"), "B": Decimal("0.003"), "C": Decimal("0.006"), "D": Decimal("0.01")}
+INSPECTORS = 60
+K = 2
+SECRET = "5e" * 32
+DICE = "31415265312345626153"
+CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _prepare(size: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM pg_tables WHERE tablename = '{TABLE}'")
+        if cursor.fetchone()[0]:
+            cursor.execute(f"SELECT count(*) FROM {TABLE}")
+            if cursor.fetchone()[0] == size:
+                return
+            cursor.execute(f"DROP TABLE {TABLE}")
+        # 18-character codes, unique through the hex row number, md5 for the rest (not valid
+        # check digits; the draw does not care), tiers round-robin.
+        cursor.execute(
+            f"""
+            CREATE TABLE {TABLE} AS
+            SELECT g AS id,
+                   '9141' || lpad(upper(to_hex(g)), 6, '0') || upper(substr(md5(g::text), 1, 8))
+                       AS uscc,
+                   (ARRAY['A','B','C','D'])[1 + g %% 4] AS tier
+            FROM generate_series(1, %s) AS g
+            """,
+            [size],
+        )
+        cursor.execute(f'CREATE UNIQUE INDEX ON {TABLE} (uscc COLLATE "C")')
+        cursor.execute(f"CREATE INDEX ON {TABLE} (tier)")
+        cursor.execute(f"ANALYZE {TABLE}")
+
+
+def _counts(size_by_tier: dict[str, int]) -> dict[str, int]:
+    from inspections.drawing import verify as engine
+
+    return {t: engine.tier_count(size_by_tier[t], RATES[t]) for t in engine.TIERS}
+
+
+def _tier_sizes() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tier, count(*) FROM {TABLE} GROUP BY tier")
+        return dict(cursor.fetchall())
+
+
+def _baseline(counts) -> list:
+    from django.db import connection
+
+    parts = " UNION ALL ".join(
+        f"(SELECT id, uscc, tier FROM {TABLE} WHERE tier = '{t}' ORDER BY random() LIMIT {n})"
+        for t, n in counts.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(parts)
+        return cursor.fetchall()
+
+
+def _fetch_manifest() -> bytes:
+    from django.db import connection
+
+    from inspections.drawing import verify as engine
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT uscc, tier FROM {TABLE} ORDER BY uscc COLLATE "C"')
+        rows = iter(lambda: cursor.fetchmany(50_000), [])
+        return engine.build_manifest(r for chunk in rows for r in chunk)
+
+
+def _fetch_manifest_copy() -> bytes:
+    """The same bytes through COPY: PostgreSQL writes the manifest lines (codes need no
+    escaping), Python only appends chunks and checks them with the engine's read_manifest."""
+    from django.db import connection
+
+    from inspections.drawing import verify as engine
+
+    connection.ensure_connection()
+    buffer = bytearray(b"uscc,tier\n")
+    with (
+        connection.connection.cursor() as cursor,
+        cursor.copy(
+            f"COPY (SELECT uscc || ',' || tier FROM {TABLE} ORDER BY uscc COLLATE \"C\") TO STDOUT"
+        ) as copy,
+    ):
+        for chunk in copy:
+            buffer += chunk
+    data = bytes(buffer)
+    engine.read_manifest(data)  # canonical form, sorted, unique — or ValueError
+    return data
+
+
+def _inspectors() -> bytes:
+    from inspections.drawing import verify as engine
+
+    return engine.build_inspector_manifest(
+        {
+            "staff_number": f"WG{i:03d}",
+            "section": "shichang",
+            "qualifications": ["hazchem"] if i % 3 == 0 else [],
+            "capacity": 1000,
+            "recusals": [],
+        }
+        for i in range(1, INSPECTORS + 1)
+    )
+
+
+def _seed(manifest, inspectors, experts, counts) -> str:
+    from inspections.drawing import verify as engine
+
+    return engine.seed_string(
+        draw_id=1,
+        population_sha256=engine.sha256_hex(manifest),
+        inspectors_sha256=engine.sha256_hex(inspectors),
+        experts_sha256=engine.sha256_hex(experts),
+        counts=counts,
+        k=K,
+        secret=SECRET,
+        dice_kind="d6",
+        dice=DICE,
+    )
+
+
+def _ours_python(counts) -> dict:
+    from inspections.drawing import document
+    from inspections.drawing import verify as engine
+
+    manifest = _fetch_manifest_copy()
+    inspectors = _inspectors()
+    experts = engine.build_expert_manifest([])
+    doc = document.perform(
+        draw_id=1,
+        manifest=manifest,
+        inspectors=inspectors,
+        experts=experts,
+        rates={t: str(r) for t, r in RATES.items()},
+        rounding="ceil",
+        k=K,
+        required=["hazchem"],
+        secret=SECRET,
+        dice_kind="d6",
+        dice=DICE,
+        witnesses=["甲", "乙"],
+    )
+    assert {t: i["count"] for t, i in doc["tiers"].items()} == counts
+    return doc
+
+
+def _tier_tickets(seed: str, tier: str, n: int) -> list[dict]:
+    import psycopg
+
+    from bench.common import BENCH_DATABASE_URL
+
+    if not n:
+        return []
+    with psycopg.connect(BENCH_DATABASE_URL) as conn:
+        rows = conn.execute(
+            f"""SELECT uscc, encode(sha256(convert_to(%s || uscc, 'UTF8')), 'hex') AS ticket
+                FROM {TABLE} WHERE tier = %s ORDER BY 2, uscc COLLATE "C" LIMIT %s""",
+            [seed + "|ENT|", tier, n],
+        ).fetchall()
+    return [{"uscc": u, "tier": tier, "ticket": k} for u, k in rows]
+
+
+def _ours_postgres(counts) -> list:
+    """Manifest through COPY; tickets and per-tier selection by PostgreSQL's sha256(), the four
+    tiers on four connections at once; teams by the engine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from inspections.drawing import verify as engine
+
+    manifest = _fetch_manifest_copy()
+    inspectors = _inspectors()
+    experts = engine.build_expert_manifest([])
+    seed = _seed(manifest, inspectors, experts, counts)
+    with ThreadPoolExecutor(max_workers=4) as pool_:
+        parts = pool_.map(lambda t: _tier_tickets(seed, t, counts[t]), engine.TIERS)
+        selected = [s for part in parts for s in part]
+    pool = engine.parse_inspectors(inspectors)
+    engine.build_teams(seed, selected, pool, K, ["hazchem"])
+    return selected
+
+
+def _in_child(fn):
+    """Run ``fn`` in a forked child; -> (seconds, peak RSS MB of the child)."""
+    from django.db import connections
+
+    connections.close_all()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read)
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        os.write(write, f"{seconds} {peak_mb}".encode())
+        os._exit(0)
+    os.close(write)
+    data = os.read(read, 100).decode()
+    os.waitpid(pid, 0)
+    seconds, peak = (float(x) for x in data.split())
+    return seconds, peak
+
+
+def run(sizes: list[int]) -> list[dict]:
+    rows = []
+    for size in sorted(sizes):
+        _prepare(size)
+        counts = _counts(_tier_sizes())
+        selected_total = sum(counts.values())
+        baseline = timed(lambda counts=counts: _baseline(counts), repeat=3)
+        assert _fetch_manifest() == _fetch_manifest_copy(), "COPY manifest differs"
+        doc = _ours_python(counts)  # warm-up and correctness
+        assert _ours_postgres(counts) == doc["selected"], "PostgreSQL tickets differ"
+        py_seconds, py_peak = min(
+            (_in_child(lambda counts=counts: _ours_python(counts)) for _ in range(3)),
+            key=lambda r: r[0],
+        )
+        pg_seconds, pg_peak = min(
+            (_in_child(lambda counts=counts: _ours_postgres(counts)) for _ in range(3)),
+            key=lambda r: r[0],
+        )
+        for label, seconds, peak in (
+            ("Python tickets", py_seconds, py_peak),
+            ("PostgreSQL sha256() tickets", pg_seconds, pg_peak),
+        ):
+            rows.append(
+                row(
+                    name=f"verifiable draw, {size:,} enterprises, {selected_total:,} selected "
+                    f"({label})",
+                    baseline="per-tier ORDER BY random() LIMIT n (×4 UNION ALL)",
+                    baseline_seconds=baseline,
+                    ours_seconds=seconds,
+                    target="≤ 4× baseline, peak ≤ 500 MB",
+                    met=seconds <= 4 * baseline and peak <= 500,
+                    notes=f"manifest + sha256 + tickets + selection + teams (k={K}, "
+                    f"{INSPECTORS} inspectors) + draw.json; peak RSS {peak:.0f} MB "
+                    f"(forked child, includes Django)",
+                )
+            )
+    return rows

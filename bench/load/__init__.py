@@ -1,0 +1,1 @@
+"""Load test: locust against gunicorn + PostgreSQL on loopback (bench/README.md)."""

@@ -1,0 +1,43 @@
+"""Signal receivers, connected in ``DisclosureConfig.ready``.
+
+- ``visit_approved`` (inspections, sent on commit with ``visit_id``): publication records with
+  their deadline. A failure is logged, never raised into the approval; the daily scan creates
+  any record that is still missing (``publication_sweep_missing``).
+- ``calendar_year_published`` (sent on commit with ``calendar_year``): 待定 deadlines filled in,
+  open deadlines touching that year recomputed.
+"""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def on_visit_approved(sender, visit_id=None, **kwargs):
+    from .publication import publication_create_for_visit
+
+    try:
+        publication_create_for_visit(visit_id=visit_id)
+    except Exception:
+        logger.exception(
+            "publication records for visit %s failed; the daily scan retries", visit_id
+        )
+
+
+def on_calendar_year_published(sender, calendar_year=None, **kwargs):
+    from .publication import publication_deadlines_refresh
+
+    publication_deadlines_refresh(years=[calendar_year.year] if calendar_year else None)
+
+
+def connect() -> None:
+    from .signals import calendar_year_published
+
+    calendar_year_published.connect(
+        on_calendar_year_published, dispatch_uid="disclosure.publication.calendar"
+    )
+    try:
+        from inspections.signals import visit_approved
+    except ImportError:  # pragma: no cover - the inspections app always ships it
+        logger.warning("inspections.signals.visit_approved not available")
+        return
+    visit_approved.connect(on_visit_approved, dispatch_uid="disclosure.publication.visit")

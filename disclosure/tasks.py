@@ -1,0 +1,70 @@
+"""Background jobs of publication (docs/disclosure.md, "Deadline scan").
+
+- ``deadline_scan`` — daily (beat, 07:30 Asia/Shanghai) and on demand: creates records missed
+  by the ``visit_approved`` receiver, marks reminder / due today / overdue and notifies once per
+  event, then runs the roster's certificate-expiry job. A cache lock (Redis in production) lets
+  only one scan run at a time; ``acks_late`` + ``reject_on_worker_lost`` redeliver the message
+  if a worker dies mid-run, and every step is idempotent, so nothing is lost or doubled.
+- ``export_batch_build`` — writes a big batch's files (progress on the batch page).
+
+No ETA/countdown tasks: Redis redelivers those after its visibility timeout.
+"""
+
+import logging
+import uuid
+
+from celery import shared_task
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+SCAN_LOCK_KEY = "disclosure:deadline-scan:lock"
+SCAN_LOCK_SECONDS = 20 * 60  # longer than any scan; released at the end of a normal run
+
+
+class ScanLocked(Exception):
+    pass
+
+
+def run_scan_locked(today=None) -> dict:
+    """The scan under the lock; returns its counts or {"skipped": "locked"}."""
+    from .publication import deadline_scan, publication_sweep_missing
+
+    token = uuid.uuid4().hex
+    if not cache.add(SCAN_LOCK_KEY, token, SCAN_LOCK_SECONDS):
+        logger.info("deadline scan already running; skipped")
+        return {"skipped": "locked"}
+    try:
+        created = publication_sweep_missing()
+        counts = deadline_scan(today=today)
+        counts["created"] = created
+    finally:
+        if cache.get(SCAN_LOCK_KEY) == token:
+            cache.delete(SCAN_LOCK_KEY)
+    try:
+        from inspectors.tasks import certificate_expiry_notify
+
+        counts["certificates"] = certificate_expiry_notify()
+    except Exception:  # the roster job must not undo the scan; it has its own beat entry too
+        logger.exception("certificate expiry job failed")
+    return counts
+
+
+@shared_task(
+    name="disclosure.tasks.deadline_scan",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=False,
+)
+def deadline_scan(today: str | None = None) -> dict:
+    """Daily and on-demand scan (``today`` as YYYY-MM-DD for tests and catch-up runs)."""
+    import datetime as dt
+
+    return run_scan_locked(dt.date.fromisoformat(today) if today else None)
+
+
+@shared_task(name="disclosure.tasks.export_batch_build", acks_late=True, reject_on_worker_lost=True)
+def export_batch_build(batch_id: int) -> None:
+    from .publication import batch_build
+
+    batch_build(batch_id=batch_id)

@@ -1,0 +1,161 @@
+"""Reads of the register. Set-based: no per-enterprise queries."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from .models import CheckItem, Enterprise, Licence, RiskAssessment, Township, Trade
+
+
+def _tier_subquery(on: dt.date):
+    return Subquery(
+        RiskAssessment.objects.filter(enterprise=OuterRef("pk"), effective_date__lte=on)
+        .order_by("-effective_date", "-id")
+        .values("tier")[:1]
+    )
+
+
+def enterprises_with_tier(*, queryset: QuerySet[Enterprise] | None = None, on: dt.date):
+    """``queryset`` annotated with ``tier_of_day`` (None when never assessed)."""
+    queryset = Enterprise.objects.all() if queryset is None else queryset
+    return queryset.annotate(tier_of_day=_tier_subquery(on))
+
+
+def population_with_tiers(*, queryset: QuerySet[Enterprise], on: dt.date):
+    """(uscc, tier) rows of the population on a day, one query (a correlated subquery per row
+    served by the (enterprise, -effective_date, -id) index). Tier is None if never assessed."""
+    return enterprises_with_tier(queryset=queryset, on=on).values_list("uscc", "tier_of_day")
+
+
+def tier_of_day(
+    *,
+    on: dt.date,
+    enterprise_ids: Iterable[int] | None = None,
+    queryset: QuerySet[Enterprise] | None = None,
+) -> dict[int, str | None]:
+    """{enterprise id: tier on ``on``} — the latest assessment effective on or before it."""
+    if queryset is None:
+        queryset = Enterprise.objects.filter(pk__in=list(enterprise_ids or []))
+    return dict(enterprises_with_tier(queryset=queryset, on=on).values_list("pk", "tier_of_day"))
+
+
+def current_tier(*, enterprise: Enterprise, on: dt.date) -> str | None:
+    return tier_of_day(on=on, enterprise_ids=[enterprise.pk]).get(enterprise.pk)
+
+
+def tier_history(*, enterprise: Enterprise) -> QuerySet[RiskAssessment]:
+    return enterprise.assessments.select_related("entered_by").order_by("-effective_date", "-id")
+
+
+def licence_types() -> list[str]:
+    return list(Licence.objects.order_by().values_list("licence_type", flat=True).distinct())
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+LIST_FILTERS = (
+    "trade",
+    "township",
+    "enterprise_type",
+    "scale",
+    "status",
+    "section",
+    "tier",
+    "licence",
+)
+
+
+def enterprise_search(*, params: dict, on: dt.date) -> QuerySet[Enterprise]:
+    """The register filtered by the list's parameters, ordered by uscc (the keyset)."""
+    qs = Enterprise.objects.all()
+    q = (params.get("q") or "").strip()
+    if q:
+        from .uscc import normalise
+
+        code = normalise(q)
+        if code.isalnum() and code.isascii() and len(code) >= 4:
+            qs = qs.filter(Q(uscc__startswith=code) | Q(name__contains=q))
+        else:
+            qs = _name_filter(qs, q)
+    if params.get("trade"):
+        # EXISTS, not a join: the planner walks the uscc index and probes the (enterprise,
+        # trade) unique index, so "page 1 of a trade" never sorts the whole trade.
+        through = Enterprise.trades.through.objects.filter(
+            enterprise_id=OuterRef("pk"), trade_id=params["trade"]
+        )
+        qs = qs.filter(Exists(through))
+    if params.get("township"):
+        qs = qs.filter(township_id=params["township"])
+    for name in ("enterprise_type", "scale", "status"):
+        if params.get(name):
+            qs = qs.filter(**{name: params[name]})
+    if params.get("section"):
+        qs = qs.filter(section_id=params["section"])
+    if params.get("licence"):
+        qs = qs.filter(
+            pk__in=Licence.objects.filter(licence_type=params["licence"]).values("enterprise_id")
+        )
+    if params.get("tier"):
+        qs = qs.alias(tier_of_day=_tier_subquery(on)).filter(tier_of_day=params["tier"])
+    return qs.order_by("uscc")
+
+
+def name_bigrams(text: str) -> list[str]:
+    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+def _name_filter(qs: QuerySet[Enterprise], q: str) -> QuerySet[Enterprise]:
+    """Substring search on names. PostgreSQL: the query's bigrams must all be in the name's
+    (GIN index ``ent_name_bigrams``, migration 0004), re-checked with LIKE; a 2-character
+    query is one index lookup. SQLite and 1-character queries: LIKE alone."""
+    if connection.vendor == "postgresql" and len(q) >= 2:
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import Func, TextField
+
+        class NameBigrams(Func):
+            function = "enterprise_name_bigrams"
+            output_field = ArrayField(TextField())
+
+        qs = qs.alias(name_bigrams=NameBigrams("name")).filter(
+            name_bigrams__contains=name_bigrams(q)
+        )
+    return qs.filter(name__contains=q)
+
+
+def keyset_page(
+    queryset: QuerySet[Enterprise], *, after: str = "", before: str = "", size: int = 50
+):
+    """One page by keyset on uscc: (rows, next_after, prev_before). One query, no COUNT(*)."""
+    if before:
+        rows = list(queryset.filter(uscc__lt=before).order_by("-uscc")[: size + 1])
+        has_more = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        prev_before = rows[0].uscc if rows and has_more else ""
+        next_after = rows[-1].uscc if rows else ""
+        return rows, next_after, prev_before
+    if after:
+        queryset = queryset.filter(uscc__gt=after)
+    rows = list(queryset[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].uscc if has_next else ""), (rows[0].uscc if after and rows else "")
+
+
+def reference_lists() -> dict:
+    return {
+        "trades": list(Trade.objects.filter(is_active=True)),
+        "townships": list(Township.objects.all()),
+        "licence_types": licence_types(),
+    }
+
+
+def check_items(*, params: dict | None = None) -> QuerySet[CheckItem]:
+    params = params or {}
+    qs = CheckItem.objects.select_related("section").prefetch_related("trades")
+    if params.get("status"):
+        qs = qs.filter(status=params["status"])
+    if params.get("q"):
+        qs = qs.filter(Q(name__contains=params["q"]) | Q(code__contains=params["q"]))
+    return qs.order_by("code")

@@ -1,0 +1,415 @@
+"""Changes to the register. Each service is atomic and writes its audit event."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import audit_record, changes_between, model_snapshot
+
+from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment
+from .uscc import uscc_check
+
+
+def uscc_validate(*, uscc: str, override_reason: str = "") -> str:
+    """The normalised code, or ValidationError (Chinese) — a check-digit mismatch needs a
+    recorded override reason."""
+    check = uscc_check(uscc)
+    if check.error:
+        raise ValidationError({"uscc": check.error})
+    if check.warning and not override_reason.strip():
+        raise ValidationError({"uscc_override_reason": check.warning})
+    return check.value
+
+
+def _snapshot(enterprise: Enterprise) -> dict:
+    data = model_snapshot(enterprise)
+    data.pop("updated_at", None)
+    data.pop("created_at", None)
+    data["trades"] = sorted(enterprise.trades.values_list("pk", flat=True))
+    return data
+
+
+ENTERPRISE_FIELDS = (
+    "uscc",
+    "uscc_override_reason",
+    "name",
+    "legal_representative",
+    "contact_person",
+    "contact_phone",
+    "registered_address",
+    "business_address",
+    "township",
+    "enterprise_type",
+    "scale",
+    "status",
+    "section",
+    "remarks",
+)
+
+
+def enterprise_save(
+    *, actor, data: dict, trades, enterprise: Enterprise | None = None
+) -> Enterprise:
+    """Create (``enterprise`` None) or update an enterprise from cleaned form data."""
+    data = dict(data)
+    data["uscc"] = uscc_validate(
+        uscc=data["uscc"], override_reason=data.get("uscc_override_reason", "")
+    )
+    if not uscc_check(data["uscc"]).warning:
+        data["uscc_override_reason"] = ""
+    duplicate = Enterprise.objects.filter(uscc=data["uscc"])
+    if enterprise is not None:
+        duplicate = duplicate.exclude(pk=enterprise.pk)
+    if duplicate.exists():
+        raise ValidationError({"uscc": "该统一社会信用代码已在名录库中"})
+    with transaction.atomic():
+        created = enterprise is None
+        before = {} if created else _snapshot(Enterprise.objects.get(pk=enterprise.pk))
+        enterprise = enterprise or Enterprise()
+        for name in ENTERPRISE_FIELDS:
+            if name in data:
+                setattr(enterprise, name, data[name])
+        enterprise.full_clean(exclude=["trades"])
+        enterprise.save()
+        enterprise.trades.set(trades)
+        after = _snapshot(enterprise)
+        audit_record(
+            event_type="enterprise.create" if created else "enterprise.update",
+            actor=actor,
+            obj=enterprise,
+            detail={"after": after} if created else {"changes": changes_between(before, after)},
+        )
+    return enterprise
+
+
+def risk_assessment_add(
+    *,
+    actor,
+    enterprise: Enterprise,
+    tier: str,
+    effective_date: dt.date,
+    source: str,
+    reason: str = "",
+) -> RiskAssessment:
+    """Append a tier assessment (history is never rewritten through the UI)."""
+    with transaction.atomic():
+        assessment = RiskAssessment(
+            enterprise=enterprise,
+            tier=tier,
+            effective_date=effective_date,
+            source=source,
+            reason=reason,
+            entered_by=actor,
+        )
+        assessment.full_clean()
+        assessment.save()
+        audit_record(
+            event_type="enterprise.tier_add",
+            actor=actor,
+            obj=enterprise,
+            detail={"after": model_snapshot(assessment)},
+        )
+    return assessment
+
+
+def licence_save(
+    *, actor, enterprise: Enterprise, data: dict, licence: Licence | None = None
+) -> Licence:
+    with transaction.atomic():
+        created = licence is None
+        before = {} if created else model_snapshot(Licence.objects.get(pk=licence.pk))
+        licence = licence or Licence(enterprise=enterprise)
+        for name in ("licence_type", "number", "issued_on", "expires_on", "issuer"):
+            if name in data:
+                setattr(licence, name, data[name])
+        licence.full_clean()
+        licence.save()
+        after = model_snapshot(licence)
+        audit_record(
+            event_type="enterprise.licence_save",
+            actor=actor,
+            obj=enterprise,
+            detail={"licence": licence.pk, "before": before, "after": after},
+        )
+    return licence
+
+
+CHECK_ITEM_FIELDS = (
+    "code",
+    "name",
+    "sub_items",
+    "legal_basis",
+    "inspecting_body",
+    "object_scope",
+    "licence_types",
+    "content",
+    "key_points",
+    "methods",
+    "default_ratio",
+    "frequency",
+    "required_qualification",
+    "section",
+    "status",
+)
+
+
+def _item_snapshot(item: CheckItem) -> dict:
+    data = model_snapshot(item)
+    data["trades"] = sorted(item.trades.values_list("pk", flat=True))
+    return data
+
+
+def check_item_save(*, actor, data: dict, trades, item: CheckItem | None = None) -> CheckItem:
+    """Create or update a check item; an update that changes anything bumps ``version``, and
+    the audit event keeps the full before/after (the version history)."""
+    with transaction.atomic():
+        created = item is None
+        before = {} if created else _item_snapshot(CheckItem.objects.get(pk=item.pk))
+        item = item or CheckItem()
+        for name in CHECK_ITEM_FIELDS:
+            if name in data:
+                setattr(item, name, data[name])
+        item.full_clean(exclude=["trades"])
+        item.save()
+        item.trades.set(trades)
+        after = _item_snapshot(item)
+        changes = changes_between(before, after)
+        if not created and changes:
+            item.version += 1
+            item.save(update_fields=["version"])
+            after["version"] = item.version
+        audit_record(
+            event_type="check_item.create" if created else "check_item.update",
+            actor=actor,
+            obj=item,
+            detail={"before": before, "after": after},
+        )
+    return item
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+class ImportRefused(Exception):
+    """The file has errors; nothing was written. ``preview`` lists them."""
+
+    def __init__(self, preview):
+        super().__init__("导入被拒绝：文件有错误，未写入任何数据")
+        self.preview = preview
+
+
+def import_apply(
+    *,
+    actor,
+    kind: str,
+    source,
+    filename: str = "",
+    expected_sha256: str = "",
+    max_bytes: int | None = None,
+    progress=None,
+):
+    """Read, validate and apply a whole file in ONE transaction: all rows or none.
+
+    Returns (preview, counts). Raises ``ImportRefused`` when any row (or the file) is wrong.
+    ``expected_sha256`` ties a confirmation to the file that was previewed. An unchanged file
+    writes nothing at all (no rows, no audit event). One audit event per applied batch."""
+    from core.spreadsheets import run_preview
+
+    from .importers import IMPORTERS
+
+    importer = IMPORTERS[kind]()
+    with transaction.atomic():
+        preview = run_preview(
+            importer, source, filename=filename, max_bytes=max_bytes, progress=progress
+        )
+        if not preview.ok:
+            raise ImportRefused(preview)
+        if expected_sha256 and preview.sha256 != expected_sha256:
+            raise ValidationError("文件与预览时不一致，请重新上传预览")
+        counts = preview.counts
+        if counts["new"] == 0 and counts["updated"] == 0:
+            return preview, {"created": 0, "updated": 0}
+        written = importer.apply(preview, actor=actor)
+        audit_record(
+            event_type=f"{kind}.import",
+            actor=actor,
+            object_type=f"enterprises.import.{kind}",
+            object_id=preview.sha256[:16],
+            detail={
+                "filename": filename,
+                "sha256": preview.sha256,
+                "counts": counts,
+                "written": written,
+            },
+        )
+    return preview, written
+
+
+# --- import batches (the browser flow) ---------------------------------------------------------
+
+PREVIEW_ROWS_KEPT = 500  # rows with their outcome shown on the preview page
+
+
+def _change_labels(kind: str):
+    """Field → Chinese header, and id → name for the reference columns, for the preview."""
+    from accounts.models import Section
+
+    from .importers import IMPORTERS
+    from .models import Township, Trade
+
+    headers = {c.key: c.header for c in IMPORTERS[kind].columns}
+    names = {
+        "township": dict(Township.objects.values_list("pk", "name")),
+        "section": dict(Section.objects.values_list("pk", "name")),
+        "trades": dict(Trade.objects.values_list("pk", "name")),
+    }
+
+    def show(field: str, value) -> str:
+        table = names.get(field.removesuffix("_id"))
+        if table is None or value is None:
+            return "" if value is None else str(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return "、".join(str(table.get(v, v)) for v in value)
+        return str(table.get(value, value))
+
+    def label(field: str) -> str:
+        return headers.get(field.removesuffix("_id"), field)
+
+    return label, show
+
+
+def _preview_summary(preview) -> dict:
+    label, show = _change_labels(preview.kind)
+    rows = []
+    for r in preview.results:
+        if r.errors or r.outcome in ("new", "updated") or len(rows) < 50:
+            rows.append(
+                {
+                    "row": r.number,
+                    "key": r.key,
+                    "outcome": "error" if r.errors else r.outcome,
+                    "changes": {
+                        label(k): [show(k, a), show(k, b)] for k, (a, b) in r.changes.items()
+                    },
+                    "warnings": r.warnings,
+                }
+            )
+        if len(rows) >= PREVIEW_ROWS_KEPT:
+            break
+    return {"counts": preview.counts, "rows": rows}
+
+
+def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
+    """Store an upload (size-capped, content-checked by the reader) for preview → confirm."""
+    import hashlib
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise ValidationError(
+            f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
+            f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB"
+        )
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.upload"
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    return ImportBatch.objects.create(
+        kind=kind,
+        filename=Path(upload.name).name[:255],
+        stored_path=str(path),
+        sha256=digest.hexdigest(),
+        size=upload.size,
+        created_by=actor,
+        status=ImportBatch.Status.QUEUED,
+    )
+
+
+def import_batch_preview(*, batch_id: int) -> None:
+    from django.conf import settings
+    from django.db.models import F
+
+    from core.spreadsheets import run_preview
+
+    from .importers import IMPORTERS
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    if batch.status not in (ImportBatch.Status.QUEUED,):
+        return
+
+    def progress(n):
+        ImportBatch.objects.filter(pk=batch_id).update(progress=min(90, F("progress") + 5))
+
+    preview = run_preview(
+        IMPORTERS[batch.kind](),
+        batch.stored_path,
+        filename=batch.filename,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        progress=progress,
+    )
+    summary = _preview_summary(preview)
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=ImportBatch.Status.PREVIEWED,
+        counts=summary,
+        errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],
+        progress=100,
+        message="" if preview.ok else f"共 {len(preview.errors)} 处错误",
+    )
+
+
+def import_batch_apply(*, batch_id: int, actor=None) -> None:
+    from django.conf import settings
+    from django.db.models import F
+
+    batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
+    if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
+        return
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=ImportBatch.Status.RUNNING,
+        progress=5,
+        confirmed_by=actor or batch.confirmed_by or batch.created_by,
+    )
+
+    def progress(n):
+        ImportBatch.objects.filter(pk=batch_id).update(progress=min(80, F("progress") + 5))
+
+    try:
+        _preview, written = import_apply(
+            actor=actor or batch.confirmed_by or batch.created_by,
+            kind=batch.kind,
+            source=batch.stored_path,
+            filename=batch.filename,
+            expected_sha256=batch.sha256,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            progress=progress,
+        )
+    except ImportRefused as exc:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED,
+            errors=[e.as_dict() for e in exc.preview.errors[:PREVIEW_ROWS_KEPT]],
+            message="文件有错误，未写入任何数据",
+            finished_at=timezone.now(),
+        )
+        return
+    except ValidationError as exc:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED,
+            message="；".join(exc.messages),
+            finished_at=timezone.now(),
+        )
+        return
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=ImportBatch.Status.APPLIED,
+        progress=100,
+        counts={**batch.counts, "written": written},
+        message=f"新增 {written['created']}，更新 {written['updated']}",
+        finished_at=timezone.now(),
+    )

@@ -1,0 +1,564 @@
+"""The draw (抽取): commit → seed → perform, void, post-draw replacement, joint visits.
+
+Each function is one transaction with its audit event. Only 牵头股室 draws (art. 6(2)). The
+algorithm is ``inspections.drawing.verify`` (the same file the evidence package ships).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from audit.services import audit_record
+from enterprises.models import Enterprise
+
+from ..drawing import document as draw_document_builder
+from ..drawing import verify as engine
+from ..models import (
+    Draw,
+    DrawReplacement,
+    DrawSelection,
+    DrawTeamMember,
+    DrawWitness,
+    JointVisit,
+    Task,
+)
+from ..selectors import draws as selectors
+from ..selectors.plans import task_rates
+
+AGENCY_METHOD = "agency"
+
+
+class DrawError(ValidationError):
+    """A draw cannot go on; the message says why in Chinese."""
+
+
+def _require_lead(actor) -> None:
+    if not actor.has_role(Role.LEAD_SECTION):
+        raise PermissionDenied("只有牵头股室可以执行抽取（实施细则第六条第二项）。")
+
+
+def _rounding_text(rounding: str) -> str:
+    try:
+        from .plans import rounding_rule_text
+
+        return rounding_rule_text(rounding)
+    except (ImportError, ValueError):
+        return rounding
+
+
+def _inspector_pool(*, task: Task, population: selectors.Population, load) -> list[dict]:
+    """inspectors.csv rows from the roster's eligibility selector (inspectors.selectors)."""
+    from inspectors.selectors import EligibilityContext
+
+    items = list(task.check_items.all())
+    context = EligibilityContext(
+        start=task.window_start, end=task.window_end, load=load, check_items=items
+    )
+    results = context.evaluate(selectors.NO_ENTERPRISE, items)
+    rows = []
+    for result in results:
+        inspector = result.inspector
+        recused = set()
+        for recusal in getattr(inspector, "open_recusals", []):
+            if recusal.enterprise_id:
+                uscc = recusal.enterprise.uscc
+                if uscc in population.ids:
+                    recused.add(uscc)
+            else:
+                recused.update(population.legal_reps.get(recusal.legal_representative.strip(), []))
+        task_count, year_count = load.get(inspector.pk, (0, 0))
+        capacity = max(0, min(inspector.task_limit - task_count, inspector.year_limit - year_count))
+        rows.append(
+            {
+                "staff_number": inspector.staff_number,
+                "section": inspector.section.code if inspector.section_id else "",
+                "pool": selectors._csv_text("；".join(result.reasons)),
+                "qualifications": sorted(result.qualifications),
+                "capacity": capacity,
+                "recusals": sorted(recused),
+            }
+        )
+    return rows
+
+
+def _expert_pool(*, task: Task, population: selectors.Population, specialties) -> list[dict]:
+    if not specialties:
+        return []
+    from inspectors.selectors import expert_eligibility
+
+    results = expert_eligibility(
+        start=task.window_start, end=task.window_end, enterprise=selectors.NO_ENTERPRISE
+    )
+    rows = []
+    for result in results:
+        member = result.member
+        recused = set()
+        for recusal in getattr(member, "open_recusals", []):
+            if recusal.enterprise_id:
+                if recusal.enterprise.uscc in population.ids:
+                    recused.add(recusal.enterprise.uscc)
+            else:
+                recused.update(population.legal_reps.get(recusal.legal_representative.strip(), []))
+        rows.append(
+            {
+                "code": member.code,
+                "specialties": sorted(result.qualifications),
+                "pool": selectors._csv_text("；".join(result.reasons)),
+                "recusals": sorted(recused),
+            }
+        )
+    return rows
+
+
+def _lock_task(task: Task) -> Task:
+    # PostgreSQL: row lock; SQLite: the IMMEDIATE transaction already holds the write lock.
+    return Task.objects.select_for_update().get(pk=task.pk)
+
+
+def draw_commit(*, actor, task: Task) -> Draw:
+    """Step 1: freeze the population and the inspector pool, commit to a server secret."""
+    _require_lead(actor)
+    with transaction.atomic():
+        task = _lock_task(task)
+        if selectors.live_draw(task) is not None:
+            raise DrawError("该任务已有进行中或已完成的抽取；如需重新抽取，须先作废原抽取。")
+        if task.check_items.count() == 0:
+            raise DrawError("任务尚未选择检查事项。")
+        day = timezone.localdate()
+        population = selectors.draw_population(task=task, day=day)
+        if population.unrated_count:
+            names = "、".join(f"{e.name}（{e.uscc}）" for e in population.unrated[:10])
+            raise DrawError(
+                f"有 {population.unrated_count} 户企业在抽取日没有风险等级，须先评级或在任务中"
+                f"说明未评级企业按何等级计：{names}"
+                + ("等" if population.unrated_count > 10 else "")
+            )
+        if not population.rows:
+            raise DrawError("抽取范围内没有可抽取的企业。")
+        rates = task_rates(task=task, day=day)
+        by_tier = population.by_tier()
+        missing = [t for t, n in by_tier.items() if n and t not in rates]
+        if missing:
+            raise DrawError(f"风险等级 {'、'.join(missing)} 没有抽查比例。")
+        k = task.inspectors_per_enterprise
+        if k < 2:
+            raise DrawError("每户检查人员不得少于两人（实施细则第十条）。")
+        manifest = engine.build_manifest(population.rows, population.attributes)
+        load = selectors.inspector_load(task=task, year=task.year)
+        inspectors = engine.build_inspector_manifest(
+            _inspector_pool(task=task, population=population, load=load)
+        )
+        required = sorted(
+            {i.required_qualification for i in task.check_items.all() if i.required_qualification}
+        )
+        specialties = required if AGENCY_METHOD in (task.methods or []) else []
+        experts = engine.build_expert_manifest(
+            _expert_pool(task=task, population=population, specialties=specialties)
+        )
+        tiers = draw_document_builder.tier_table(
+            manifest, {t: r.rate for t, r in rates.items()}, task.rounding
+        )
+        secret = secrets.token_hex(32)
+        attempt = (task.draws.aggregate(m=Max("attempt"))["m"] or 0) + 1
+        try:
+            with transaction.atomic():
+                draw = Draw.objects.create(
+                    task=task,
+                    attempt=attempt,
+                    operator=actor,
+                    draw_date=day,
+                    window_start=task.window_start,
+                    window_end=task.window_end,
+                    rounding=task.rounding,
+                    rounding_text=_rounding_text(task.rounding),
+                    inspectors_per_enterprise=k,
+                    tiers=tiers,
+                    rate_sources={
+                        t: {"source": r.source, "basis": r.basis} for t, r in rates.items()
+                    },
+                    excluded=population.excluded,
+                    required_qualifications=required,
+                    expert_specialties=specialties,
+                    attributes=population.attributes,
+                    manifest=manifest,
+                    manifest_sha256=engine.sha256_hex(manifest),
+                    population_count=len(population.rows),
+                    inspectors_manifest=inspectors,
+                    inspectors_sha256=engine.sha256_hex(inspectors),
+                    experts_manifest=experts,
+                    experts_sha256=engine.sha256_hex(experts),
+                    secret=secret,
+                    secret_sha256=engine.sha256_hex(secret.encode("ascii")),
+                )
+        except IntegrityError as exc:
+            raise DrawError("该任务刚刚已由他人开始抽取，请刷新页面。") from exc
+        audit_record(
+            event_type="draw.committed",
+            actor=actor,
+            obj=draw,
+            detail={
+                "task": task.number,
+                "attempt": attempt,
+                "population_sha256": draw.manifest_sha256,
+                "inspectors_sha256": draw.inspectors_sha256,
+                "experts_sha256": draw.experts_sha256,
+                "secret_sha256": draw.secret_sha256,
+                "tiers": tiers,
+                "excluded": len(population.excluded),
+            },
+        )
+    return draw
+
+
+def _check_witnesses(witnesses) -> list[dict]:
+    cleaned = []
+    for w in witnesses:
+        if isinstance(w, str):
+            w = {"name": w, "organisation": ""}
+        name = (w.get("name") or "").strip()
+        if name:
+            cleaned.append({"name": name, "organisation": (w.get("organisation") or "").strip()})
+    if len({w["name"] for w in cleaned}) < 2:
+        raise DrawError("至少需要两名在场见证人（姓名不能相同）。")
+    return cleaned
+
+
+def _failed_before(draw: Draw) -> bool:
+    return AuditEvent.objects.filter(
+        event_type="draw.perform_failed", object_type="inspections.draw", object_id=str(draw.pk)
+    ).exists()
+
+
+def _shortfall_message(exc: engine.Shortfall) -> str:
+    name = Enterprise.objects.filter(uscc=exc.uscc).values_list("name", flat=True).first() or ""
+    if exc.qualification:
+        from enterprises.models import ProfessionalQualification
+
+        labels = dict(ProfessionalQualification.choices)
+        label = "、".join(labels.get(q, q) for q in exc.qualification.split(","))
+        return (
+            f"企业“{name}”（{exc.uscc}）的检查组缺少具备“{label}”专业资质的"
+            f"合格检查人员；抽取已停止，不会以不符合条件的人员凑数。"
+        )
+    return (
+        f"企业“{name}”（{exc.uscc}）需要 {exc.needed} 名符合条件的检查人员，只有 {exc.available} 名，"
+        f"缺 {exc.needed - exc.available} 名；抽取已停止，不会以不符合条件的人员凑数。"
+    )
+
+
+def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
+    """Steps 2–3: take the witnesses' dice, reveal the secret, compute and record the draw."""
+    _require_lead(actor)
+    dice = "".join(ch for ch in (dice or "") if not ch.isspace())
+    witnesses = _check_witnesses(witnesses)
+    try:
+        engine.check_dice(dice_kind, dice)
+    except ValueError as exc:
+        raise DrawError(
+            f"骰子数字不符合要求：至少 {engine.MIN_DICE_DIGITS} 位；普通骰子只能是 1–6，"
+            f"十面骰子 0–9。（{exc}）"
+        ) from exc
+    failure = None
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().select_related("task").get(pk=draw.pk)
+        if draw.status != Draw.Status.COMMITTED:
+            raise DrawError("该抽取已完成或已作废，不能再次摇号。")
+        if _failed_before(draw):
+            raise DrawError("本次抽取此前已失败，须作废后重新冻结名单再抽取。")
+        used = Draw.objects.filter(task=draw.task, dice=dice).exclude(pk=draw.pk)
+        if used.exists():
+            raise DrawError("重新抽取必须使用新的骰子数字（新种子）。")
+        task = draw.task
+        now = timezone.now()
+        try:
+            doc = draw_document_builder.perform(
+                draw_id=draw.pk,
+                manifest=bytes(draw.manifest),
+                inspectors=bytes(draw.inspectors_manifest),
+                experts=bytes(draw.experts_manifest),
+                rates={t: info["rate"] for t, info in draw.tiers.items()},
+                rounding=draw.rounding,
+                k=draw.inspectors_per_enterprise,
+                required=draw.required_qualifications,
+                specialties=draw.expert_specialties,
+                secret=draw.secret,
+                dice_kind=dice_kind,
+                dice=dice,
+                witnesses=[w["name"] for w in witnesses],
+                excluded=[{"uscc": e["uscc"], "reason": e["reason"]} for e in draw.excluded],
+                extra={
+                    "task": {
+                        "id": task.pk,
+                        "number": task.number,
+                        "name": task.name,
+                        "plan": task.plan.number if task.plan_id else "",
+                        "kind": task.kind,
+                        "check_items": [
+                            {"code": i.code, "name": i.name}
+                            for i in task.check_items.order_by("code")
+                        ],
+                        "window": [str(draw.window_start), str(draw.window_end)],
+                    },
+                    "attempt": draw.attempt,
+                    "draw_date": str(draw.draw_date),
+                    "operator": actor.full_name or actor.username,
+                    "committed_at": draw.committed_at.isoformat(),
+                    "completed_at": now.isoformat(),
+                    "rate_sources": draw.rate_sources,
+                    "attributes": draw.attributes,
+                    "witness_details": witnesses,
+                },
+            )
+        except engine.Shortfall as exc:
+            failure = (_shortfall_message(exc), dice_kind, dice)
+        except engine.DrawError as exc:
+            failure = (str(exc), dice_kind, dice)
+        if failure is None:
+            _record_completion(draw=draw, doc=doc, witnesses=witnesses, now=now)
+            draw.status = Draw.Status.COMPLETED
+            draw.dice_kind, draw.dice = dice_kind, dice
+            draw.seed_string = doc["seed_string"]
+            draw.document = doc
+            draw.completed_at = now
+            draw.save()
+            audit_record(
+                event_type="draw.completed",
+                actor=actor,
+                obj=draw,
+                detail={
+                    "task": task.number,
+                    "seed_string": draw.seed_string,
+                    "witnesses": [w["name"] for w in witnesses],
+                    "selected": len(doc["selected"]),
+                    "counts": {t: i["count"] for t, i in doc["tiers"].items()},
+                },
+            )
+    if failure is not None:
+        # Recorded outside the rolled-back work: the failed inputs stay visible, and this
+        # draw can only be voided (no second try with other dice on the same commitment).
+        audit_record(
+            event_type="draw.perform_failed",
+            actor=actor,
+            obj=draw,
+            outcome=AuditEvent.Outcome.FAILURE,
+            reason=failure[0],
+            detail={"dice_kind": failure[1], "dice": failure[2]},
+        )
+        raise DrawError(failure[0])
+    return draw
+
+
+def _record_completion(*, draw: Draw, doc: dict, witnesses, now) -> None:
+    from inspectors.models import Inspector
+
+    DrawWitness.objects.bulk_create(
+        DrawWitness(draw=draw, order=i, name=w["name"], organisation=w["organisation"])
+        for i, w in enumerate(witnesses, start=1)
+    )
+    usccs = [s["uscc"] for s in doc["selected"]]
+    ids = dict(Enterprise.objects.filter(uscc__in=usccs).values_list("uscc", "pk"))
+    ordered = engine.ticket_order(doc["selected"])
+    selections = DrawSelection.objects.bulk_create(
+        DrawSelection(
+            draw=draw,
+            enterprise_id=ids[s["uscc"]],
+            uscc=s["uscc"],
+            tier=s["tier"],
+            ticket=s["ticket"],
+            order=i,
+        )
+        for i, s in enumerate(ordered, start=1)
+    )
+    by_uscc = {s.uscc: s for s in selections}
+    if any(s.pk is None for s in selections):  # backends without RETURNING
+        by_uscc = {s.uscc: s for s in DrawSelection.objects.filter(draw=draw)}
+    staff = {t for team in doc["teams"] for t in team["drawn"]}
+    inspector_ids = dict(
+        Inspector.objects.filter(staff_number__in=staff).values_list("staff_number", "pk")
+    )
+    DrawTeamMember.objects.bulk_create(
+        DrawTeamMember(
+            selection=by_uscc[team["uscc"]],
+            inspector_id=inspector_ids[member],
+            staff_number=member,
+            position=position,
+        )
+        for team in doc["teams"]
+        for position, member in enumerate(team["drawn"], start=1)
+    )
+
+
+def draw_void(*, actor, draw: Draw, reason: str, approver, approver_password: str) -> Draw:
+    """Void a draw: a reason and a second lead-section member (not the operator, not the
+    actor) who confirms with their password. The voided draw stays visible."""
+    _require_lead(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DrawError("作废必须填写理由。")
+    if approver is None or not approver.has_role(Role.LEAD_SECTION):
+        raise DrawError("作废须经另一名牵头股室人员批准。")
+    if approver.pk in (draw.operator_id, actor.pk):
+        raise DrawError("批准人必须是操作人以外的另一名牵头股室人员。")
+    if not approver.check_password(approver_password or ""):
+        raise DrawError("批准人密码不正确。")
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status == Draw.Status.VOIDED:
+            raise DrawError("该抽取已作废。")
+        before = draw.status
+        draw.status = Draw.Status.VOIDED
+        draw.void_reason = reason
+        draw.voided_by = actor
+        draw.void_approver = approver
+        draw.voided_at = timezone.now()
+        draw.save()
+        audit_record(
+            event_type="draw.voided",
+            actor=actor,
+            obj=draw,
+            reason=reason,
+            detail={
+                "before": {"status": before},
+                "after": {"status": draw.status},
+                "approver": approver.username,
+                "task": draw.task.number,
+            },
+        )
+    return draw
+
+
+def draw_replace(*, actor, selection: DrawSelection, out, reason: str, approver) -> DrawReplacement:
+    """Post-draw recusal: ``out`` leaves the team; the next eligible in the same ranking joins."""
+    _require_lead(actor)
+    from inspectors.models import Inspector
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DrawError("回避替补必须填写理由。")
+    if approver is None or approver.pk == actor.pk:
+        raise DrawError("回避替补须由操作人以外的人员批准。")
+    if not approver.has_role(Role.LEAD_SECTION, Role.SECTION_HEAD):
+        raise DrawError("批准人须为牵头股室人员或股室负责人。")
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=selection.draw_id)
+        if draw.status != Draw.Status.COMPLETED:
+            raise DrawError("只有已完成且未作废的抽取可以回避替补。")
+        document = selectors.draw_document(draw)
+        pool = engine.parse_inspectors(bytes(draw.inspectors_manifest))
+        teams = {t["uscc"]: t for t in document["teams"]}
+        team = teams[selection.uscc]
+        if out.staff_number not in team["inspectors"]:
+            raise DrawError(f"{out} 不在该企业的当前检查组中。")
+        # Capacities after the draw, then every earlier replacement replayed in order.
+        remaining = engine.capacity_after(document["teams"], pool)
+        for rep in document["replacements"]:
+            if remaining.get(rep["in"]) is not None:
+                remaining[rep["in"]] -= 1
+            if remaining.get(rep["out"]) is not None:
+                remaining[rep["out"]] += 1
+        removed = {r["out"] for r in document["replacements"] if r["uscc"] == selection.uscc}
+        removed.add(out.staff_number)
+        try:
+            pick = engine.replacement_pick(
+                team, out.staff_number, pool, draw.required_qualifications, remaining, removed
+            )
+        except engine.DrawError as exc:
+            raise DrawError(
+                f"该企业的排序中已没有符合条件的替补人员（{exc}），请作废后重新抽取。"
+            ) from exc
+        into = Inspector.objects.get(staff_number=pick)
+        replacement = DrawReplacement.objects.create(
+            selection=selection,
+            out=out,
+            into=into,
+            reason=reason,
+            approver=approver,
+            made_by=actor,
+        )
+        audit_record(
+            event_type="draw.replacement",
+            actor=actor,
+            obj=draw,
+            reason=reason,
+            detail={
+                "uscc": selection.uscc,
+                "before": {"member": out.staff_number},
+                "after": {"member": into.staff_number},
+                "approver": approver.username,
+            },
+        )
+    return replacement
+
+
+def joint_visit_merge(*, actor, selection: DrawSelection) -> JointVisit:
+    """One visit for an enterprise selected by several tasks with overlapping windows (art. 3):
+    the earliest draw's team, plus the highest-ranked qualified inspector from each other
+    task's ranking for a qualification that team lacks."""
+    _require_lead(actor)
+    from inspectors.models import Inspector
+
+    with transaction.atomic():
+        others = selectors.joint_visit_candidates(selection=selection)
+        if not others:
+            raise DrawError("该企业没有时间重叠的其他抽查任务，无需合并。")
+        group = sorted([selection, *others], key=lambda s: (s.draw.completed_at, s.draw_id))
+        base = group[0]
+        base_doc = selectors.draw_document(base.draw)
+        base_team = next(t for t in base_doc["teams"] if t["uscc"] == base.uscc)["inspectors"]
+        qualifications = dict(
+            Inspector.objects.values_list("staff_number", "professional_qualifications")
+        )
+        later = []
+        for s in group[1:]:
+            doc = selectors.draw_document(s.draw)
+            team = next(t for t in doc["teams"] if t["uscc"] == s.uscc)
+            skipped = {k["staff_number"] for k in team["skips"]}
+            pool = {
+                r["staff_number"]: r
+                for r in engine.parse_inspectors(bytes(s.draw.inspectors_manifest))
+            }
+            eligible = [
+                st
+                for st in team["ranking"]
+                if st not in skipped and not pool[st]["pool"] and s.uscc not in pool[st]["recusals"]
+            ]
+            later.append(
+                {
+                    "task": s.draw.task.number,
+                    "required": s.draw.required_qualifications,
+                    "ranking": eligible,
+                    "qualifications": {st: qualifications.get(st, []) for st in eligible},
+                }
+            )
+        merged = engine.joint_visit_merge(
+            base_team, later, {st: qualifications.get(st, []) for st in base_team}
+        )
+        visit = JointVisit.objects.create(
+            enterprise=selection.enterprise,
+            base_selection=base,
+            team=merged["team"],
+            added=merged["added"],
+            missing=merged["missing"],
+            merged_by=actor,
+        )
+        visit.selections.set(group)
+        audit_record(
+            event_type="draw.joint_visit",
+            actor=actor,
+            obj=visit,
+            detail={
+                "uscc": selection.uscc,
+                "tasks": [s.draw.task.number for s in group],
+                "team": merged["team"],
+                "added": merged["added"],
+                "missing": merged["missing"],
+            },
+        )
+    return visit

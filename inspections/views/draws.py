@@ -1,0 +1,262 @@
+"""Views of the draw: start (freeze + hashes) → witnesses and dice → result with teams,
+certificate PDF, evidence zip; void, post-draw recusal, joint visit; the public selected list.
+
+Writes: 牵头股室 only (art. 6(2)). Reads: business readers; the evidence package and the
+certificate: 牵头股室 and 纪检派驻组 (the package carries tiers and staff numbers).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role
+from core.permissions import READERS, role_required
+
+from ..forms.draws import ReplaceForm, SeedForm, VoidForm
+from ..models import Draw, DrawSelection, Task
+from ..selectors import draws as selectors
+from ..services import draws as services
+
+LEAD = Role.LEAD_SECTION
+EVIDENCE_ROLES = (Role.LEAD_SECTION, Role.DISCIPLINE)
+
+
+def _errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _draw(pk: int) -> Draw:
+    return get_object_or_404(Draw.objects.select_related("task", "operator"), pk=pk)
+
+
+@role_required(*READERS)
+def draw_list(request):
+    draws = selectors.draws_for_discipline().order_by("-committed_at", "-id")
+    return render(request, "inspections/draw_list.html", {"draws": draws[:200]})
+
+
+@role_required(*READERS)
+def draw_task(request, pk: int):
+    """The draw page of a task: its live draw, earlier (voided) draws, or the start button."""
+    task = get_object_or_404(Task, pk=pk)
+    live = selectors.live_draw(task)
+    if live is not None:
+        return redirect("inspections:draw_detail", live.pk)
+    return render(
+        request,
+        "inspections/draw_task.html",
+        {
+            "task": task,
+            "draws": selectors.draw_list(task=task),
+            "is_lead": request.user.has_role(LEAD),
+        },
+    )
+
+
+@role_required(LEAD)
+@require_POST
+def draw_commit(request, pk: int):
+    task = get_object_or_404(Task, pk=pk)
+    try:
+        draw = services.draw_commit(actor=request.user, task=task)
+    except ValidationError as exc:
+        _errors(request, exc)
+        return redirect("inspections:draw_task", task.pk)
+    messages.success(request, _("名单已冻结。请向见证人展示并打印两个哈希值，然后现场掷骰。"))
+    return redirect("inspections:draw_detail", draw.pk)
+
+
+def _detail_context(request, draw: Draw, **extra) -> dict:
+    context = {
+        "draw": draw,
+        "task": draw.task,
+        "tiers": [(t, draw.tiers.get(t, {})) for t in ("A", "B", "C", "D")],
+        "is_lead": request.user.has_role(LEAD),
+        "can_evidence": request.user.has_role(*EVIDENCE_ROLES),
+        "other_draws": selectors.draw_list(task=draw.task).exclude(pk=draw.pk),
+    }
+    if draw.status == Draw.Status.COMMITTED:
+        context["seed_form"] = extra.pop("seed_form", None) or SeedForm()
+        context["failure"] = selectors.draw_failure(draw)
+    else:
+        context["teams"] = selectors.draw_teams(draw)
+        context["witnesses"] = list(draw.witnesses.all())
+        context["problems"] = selectors.draw_verification(draw)
+    context["void_form"] = extra.pop("void_form", None) or VoidForm(draw=draw, user=request.user)
+    context.update(extra)
+    return context
+
+
+@role_required(*READERS)
+def draw_detail(request, pk: int):
+    draw = _draw(pk)
+    return render(request, "inspections/draw_detail.html", _detail_context(request, draw))
+
+
+@role_required(LEAD)
+@require_POST
+def draw_perform(request, pk: int):
+    draw = _draw(pk)
+    form = SeedForm(request.POST)
+    if form.is_valid():
+        try:
+            services.draw_perform(
+                actor=request.user,
+                draw=draw,
+                witnesses=form.witnesses(),
+                dice_kind=form.cleaned_data["dice_kind"],
+                dice=form.cleaned_data["dice"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("抽取完成。结果已固定，不能修改。"))
+            return redirect("inspections:draw_detail", draw.pk)
+    draw = _draw(pk)
+    return render(
+        request,
+        "inspections/draw_detail.html",
+        _detail_context(request, draw, seed_form=form),
+        status=400 if draw.status == Draw.Status.COMMITTED else 200,
+    )
+
+
+@role_required(LEAD)
+@require_POST
+def draw_void(request, pk: int):
+    draw = _draw(pk)
+    form = VoidForm(request.POST, draw=draw, user=request.user)
+    if form.is_valid():
+        try:
+            services.draw_void(
+                actor=request.user,
+                draw=draw,
+                reason=form.cleaned_data["reason"],
+                approver=form.cleaned_data["approver"],
+                approver_password=form.cleaned_data["approver_password"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("抽取已作废，作废记录保留可查。"))
+            return redirect("inspections:draw_detail", draw.pk)
+    return render(
+        request,
+        "inspections/draw_detail.html",
+        _detail_context(request, draw, void_form=form),
+        status=400,
+    )
+
+
+@role_required(LEAD)
+def draw_replace(request, pk: int, selection_pk: int):
+    draw = _draw(pk)
+    selection = get_object_or_404(
+        DrawSelection.objects.select_related("enterprise"), pk=selection_pk, draw=draw
+    )
+    if draw.status != Draw.Status.COMPLETED:
+        messages.error(request, _("只有已完成且未作废的抽取可以回避替补。"))
+        return redirect("inspections:draw_detail", draw.pk)
+    team = next(t for t in selectors.draw_teams(draw) if t["selection"].pk == selection.pk)
+    form = ReplaceForm(request.POST or None, members=team["current"], user=request.user)
+    if request.method == "POST" and form.is_valid():
+        out = next(m for m in team["current"] if str(m.pk) == form.cleaned_data["out"])
+        try:
+            rep = services.draw_replace(
+                actor=request.user,
+                selection=selection,
+                out=out,
+                reason=form.cleaned_data["reason"],
+                approver=form.cleaned_data["approver"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("%(out)s 回避，按同一排序由 %(into)s 替补。") % {"out": out, "into": rep.into},
+            )
+            return redirect("inspections:draw_detail", draw.pk)
+    return render(
+        request,
+        "inspections/draw_replace.html",
+        {"draw": draw, "team": team, "selection": selection, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@role_required(LEAD)
+@require_POST
+def draw_joint_visit(request, pk: int, selection_pk: int):
+    draw = _draw(pk)
+    selection = get_object_or_404(DrawSelection, pk=selection_pk, draw=draw)
+    try:
+        visit = services.joint_visit_merge(actor=request.user, selection=selection)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("已合并为一次联合检查，检查组：%(team)s") % {"team": "、".join(visit.team)},
+        )
+    return redirect("inspections:draw_detail", draw.pk)
+
+
+@role_required(*EVIDENCE_ROLES)
+def draw_evidence(request, pk: int):
+    draw = _draw(pk)
+    if draw.document is None:
+        raise Http404(_("尚未抽取"))
+    data = selectors.evidence_zip(draw)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="draw-{draw.pk}-evidence.zip"'
+    return response
+
+
+@role_required(*EVIDENCE_ROLES)
+def draw_certificate(request, pk: int):
+    """抽取结果确认单 (or, before the dice, the 名单冻结确认单 with the two hashes)."""
+    from core.pdf import pdf_response, render_pdf
+
+    draw = _draw(pk)
+    context = {
+        "draw": draw,
+        "task": draw.task,
+        "tiers": [(t, draw.tiers.get(t, {})) for t in ("A", "B", "C", "D")],
+    }
+    if draw.document is not None:
+        context["teams"] = selectors.draw_teams(draw)
+        context["witnesses"] = list(draw.witnesses.all())
+    pdf = render_pdf(
+        "inspections/draw_certificate_pdf.html",
+        context,
+        request=request,
+        extra_css=".hash { word-break: break-all; font-size: 8.5pt; }",
+    )
+    return pdf_response(pdf, f"抽取结果确认单-{draw.pk}.pdf")
+
+
+@login_not_required
+def draw_public(request, pk: int):
+    """The published selected list (抽取名单): names and codes only — never tiers or teams."""
+    draw = get_object_or_404(
+        Draw.objects.select_related("task"),
+        pk=pk,
+        status=Draw.Status.COMPLETED,
+        task__publish_selected_list=True,
+    )
+    return render(
+        request,
+        "inspections/draw_public.html",
+        {"draw": draw, "task": draw.task, "selections": selectors.published_selections(draw)},
+    )

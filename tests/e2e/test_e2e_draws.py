@@ -1,0 +1,108 @@
+"""The draw in a real browser: the lead section starts a draw, shows the hashes, enters the
+witnesses and the dice, sees the result with teams, prints the certificate, downloads the
+evidence package — and verify.py from that zip says OK with a bare Python. The discipline group
+then sees the verification re-computed on view."""
+
+import io
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from inspections.models import Draw, Plan
+
+pytestmark = pytest.mark.browser
+
+
+def _default_rates():
+    """The rates of migration inspections.0001 (a flush between browser tests removes them)."""
+    import datetime
+    from decimal import Decimal
+
+    from inspections.models import SamplingRate
+
+    for tier, rate in (("A", "0.01"), ("B", "0.03"), ("C", "0.10"), ("D", "0.20")):
+        SamplingRate.objects.get_or_create(
+            tier=tier,
+            defaults={
+                "rate": Decimal(rate),
+                "effective_from": datetime.date(2025, 4, 1),
+                "basis": "实施细则第八条",
+            },
+        )
+
+
+@pytest.fixture
+def demo_world(demo_users, settings):
+    from cryptography.fernet import Fernet
+
+    from enterprises import demo as enterprises_demo
+    from inspections import demo as inspections_demo
+    from inspectors import demo as inspectors_demo
+
+    _default_rates()
+    if not getattr(settings, "FIELD_ENCRYPTION_KEY", ""):
+        settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    for module in (enterprises_demo, inspectors_demo):
+        module.seed(stdout=io.StringIO())
+    inspections_demo.seed(stdout=io.StringIO(), with_visits=False)
+    plan = Plan.objects.get()
+    # the last task of the demo plan is left undrawn for a hands-on draw
+    return plan.tasks.exclude(draws__isnull=False).order_by("seq").first()
+
+
+def test_lead_draws_with_witnesses_and_the_zip_verifies(page, demo_world, e2e, tmp_path):
+    task = demo_world
+    e2e.login(page, "lead")
+    page.goto(f"/inspections/tasks/{task.pk}/draw/")
+    e2e.shot(page, "start")
+    page.get_by_role("button", name="开始抽取：冻结名单").click()
+    page.wait_for_load_state()
+    draw = Draw.objects.filter(task=task).first()
+    assert draw is not None, page.locator(".messages").all_inner_texts()
+    assert page.locator("#population-sha256").inner_text() == draw.manifest_sha256
+    assert page.locator("#secret-sha256").inner_text() == draw.secret_sha256
+    assert draw.secret not in page.content()
+    e2e.shot(page, "hashes", full_page=True)
+
+    page.locator("#id_witness_1").fill("王建设")
+    page.locator("#id_witness_1_org").fill("企业代表")
+    page.locator("#id_witness_2").fill("陈志刚")
+    page.locator("#id_witness_2_org").fill("纪检派驻组")
+    page.locator("#id_dice_kind").select_option("d6")
+    page.locator("#id_dice").fill("35216 44126 53312 61425")
+    page.get_by_role("button", name="确认并抽取").click()
+    page.wait_for_load_state()
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.COMPLETED
+    assert "核验通过" in page.locator("#verify-status").inner_text()
+    assert page.locator("#seed-string").inner_text() == draw.seed_string
+    e2e.shot(page, "result", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载证据包（zip，内部）").click()
+    with open(download_info.value.path(), "rb") as fh:
+        data = fh.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        archive.extractall(tmp_path)
+    run = subprocess.run(
+        [sys.executable, "-I", "verify.py"],
+        cwd=tmp_path / f"draw-{draw.pk}",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "OK")
+
+    pdf = page.request.get(f"/inspections/draws/{draw.pk}/certificate.pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    e2e.logout(page)
+    e2e.login(page, "discipline")
+    page.goto(f"/inspections/draws/{draw.pk}/")
+    assert "核验通过" in page.locator("#verify-status").inner_text()
+    assert page.locator("button", has_text="确认并抽取").count() == 0
+    page.goto("/inspections/draws/")
+    assert "已作废" in page.content()  # the demo's voided draw stays visible
+    e2e.shot(page, "discipline-list")

@@ -1,0 +1,204 @@
+"""Roster import / export: real xlsx files, preview → confirm, all or nothing, the command."""
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from enterprises.models import CheckItem, Trade
+from inspectors import services
+from inspectors.importers import COLUMNS, write_roster
+from inspectors.models import Certificate, Inspector
+
+HEADERS = [c.header for c in COLUMNS]
+
+
+def xlsx(rows, headers=HEADERS) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for row in rows:
+        ws.append([row.get(h, "") for h in headers])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def refs(section, users):
+    trade = Trade.objects.create(code="oil", name="成品油零售", section=section)
+    item = CheckItem.objects.create(
+        code="GX-001", name="成品油零售经营资格检查", legal_basis="x", section=section
+    )
+    return {"trade": trade, "item": item}
+
+
+def row(**overrides):
+    data = {
+        "人员编号": "WG001", "姓名": "张伟", "身份证号": "410481198503121238", "股室": "市场运行股",
+        "手机号": "13937500001", "职务": "科员", "从事执法工作日期": "2015-03-01",
+        "可检查行业": "成品油零售", "可检查事项": "GX-001", "专业资质": "成品油安全、危险化学品",
+        "业务专家": "否", "可任组长": "是", "执法证号": "豫41001", "发证日期": date(2024, 1, 1),
+        "有效期至": "2029年1月1日", "登录账户": "u_inspector",
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_import_creates_everything(tmp_path, refs, users, capsys):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx([row(), row(**{"人员编号": "WG002", "姓名": "王芳", "身份证号": "",
+                                          "执法证号": "豫41002", "登录账户": "", "可任组长": ""})]))  # fmt: skip
+    call_command("import_inspectors", str(path))
+    out = capsys.readouterr().out
+    assert "共 2 行：新增 2" in out and "已导入：新增 2，更新 0" in out
+    zhang = Inspector.objects.get(staff_number="WG001")
+    assert zhang.id_number == "410481198503121238" and zhang.user == users[Role.INSPECTOR]
+    assert list(zhang.trades.all()) == [refs["trade"]]
+    assert list(zhang.check_items.all()) == [refs["item"]]
+    assert sorted(zhang.professional_qualifications) == ["hazchem", "refined_oil"]
+    assert zhang.can_lead and not zhang.is_expert and zhang.joined_on == date(2015, 3, 1)
+    cert = zhang.certificates.get()
+    assert (cert.number, cert.issued_on, cert.expires_on) == (
+        "豫41001",
+        date(2024, 1, 1),
+        date(2029, 1, 1),
+    )
+    event = AuditEvent.objects.get(event_type="inspector.imported")
+    assert event.detail["counts"]["new"] == 2 and len(event.detail["sha256"]) == 64
+    assert "410481198503121238" not in str(event.detail)
+
+
+def test_dry_run_writes_nothing(tmp_path, refs, capsys):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(xlsx([row()]))
+    call_command("import_inspectors", str(path), "--dry-run")
+    assert "试运行：未写入任何数据" in capsys.readouterr().out
+    assert not Inspector.objects.exists()
+
+
+def test_one_bad_row_refuses_the_whole_file(tmp_path, refs, capsys):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(
+        xlsx([
+            row(),
+            row(**{"人员编号": "WG002", "身份证号": "410481198503121239", "股室": "不存在股",
+                   "执法证号": "豫41002", "有效期至": "2023-01-01", "可任组长": "也许",
+                   "登录账户": ""}),
+            row(**{"人员编号": "wg001", "执法证号": "豫41003", "登录账户": ""}),
+        ])
+    )  # fmt: skip
+    with pytest.raises(CommandError, match="处错误，未写入任何数据"):
+        call_command("import_inspectors", str(path))
+    err = capsys.readouterr().err
+    assert "第3行 “身份证号”列：身份证号格式或校验位不正确" in err
+    assert "第3行 “股室”列：未知的股室：不存在股" in err
+    assert "第3行 “有效期至”列：有效期早于发证日期" in err
+    assert "第3行 “可任组长”列：应填“是”或“否”，不是“也许”" in err
+    assert "第4行 “人员编号”列：与第2行重复（WG001）" in err
+    assert not Inspector.objects.exists() and not Certificate.objects.exists()
+
+
+def test_missing_header_and_missing_file(tmp_path, refs):
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(xlsx([{"人员编号": "WG001"}], headers=["人员编号", "姓名"]))
+    with pytest.raises(CommandError):
+        call_command("import_inspectors", str(path))
+    with pytest.raises(CommandError, match="无法打开文件"):
+        call_command("import_inspectors", str(tmp_path / "none.xlsx"))
+
+
+def test_export_round_trip_is_unchanged(tmp_path, refs, users, section):
+    admin = users[Role.SYSTEM_ADMIN]
+    inspector = services.inspector_create(
+        actor=admin,
+        staff_number="WG001",
+        name="张伟",
+        section=section,
+        id_number="410481198503121238",
+        trades=[refs["trade"]],
+        can_lead=True,
+        professional_qualifications=["hazchem"],
+    )
+    Certificate.objects.create(
+        inspector=inspector,
+        number="=豫41001",
+        issued_on=date(2024, 1, 1),
+        expires_on=date(2029, 1, 1),
+    )
+    path = tmp_path / "export.xlsx"
+    write_roster(str(path), unmasked=True)
+    sheet = load_workbook(path).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[:3] == ["人员编号", "姓名", "身份证号"] and header[-1] == "今日状态"
+    values = [c.value for c in next(iter(sheet.iter_rows(min_row=2, max_row=2)))]
+    assert values[2] == "410481198503121238" and values[15] == "'=豫41001"
+    preview, written = services.inspector_import(actor=admin, source=str(path))
+    assert preview.counts["unchanged"] == 1 and written == {"created": 0, "updated": 0}
+    # A change to one cell is an update with a before/after.
+    wb = load_workbook(path)
+    wb.active["E2"] = "13900000000"
+    wb.save(path)
+    preview, written = services.inspector_import(actor=admin, source=str(path))
+    assert written == {"created": 0, "updated": 1}
+    assert preview.results[0].changes == {"mobile": ["", "13900000000"]}
+    assert Inspector.objects.get().mobile == "13900000000"
+
+
+def test_export_masks_for_readers(client_for, users, section):
+    services.inspector_create(
+        actor=users[Role.SYSTEM_ADMIN],
+        staff_number="WG001",
+        name="张伟",
+        section=section,
+        id_number="410481198503121238",
+    )
+    for role, expected in ((Role.SECTION_STAFF, "410481********1238"),
+                           (Role.SYSTEM_ADMIN, "410481198503121238")):  # fmt: skip
+        response = client_for(role).get(reverse("inspectors:export"))
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet["C2"].value == expected
+    assert AuditEvent.objects.filter(event_type="inspector.exported").count() == 2
+
+
+def test_browser_preview_then_confirm(client_for, refs):
+    client = client_for(Role.SYSTEM_ADMIN)
+    upload = io.BytesIO(xlsx([row()]))
+    upload.name = "名录.xlsx"
+    response = client.post(reverse("inspectors:import"), {"file": upload})
+    html = response.content.decode()
+    assert response.status_code == 200 and "共 1 行：新增 1" in html and "确认导入" in html
+    assert not Inspector.objects.exists()  # preview writes nothing
+    file_id = response.context["stored"].pk
+    sha = response.context["preview"].sha256
+    bad = client.post(
+        reverse("inspectors:import_confirm"), {"file_id": file_id, "sha256": "0" * 64}
+    )
+    assert bad.status_code == 302 and not Inspector.objects.exists()
+    ok = client.post(reverse("inspectors:import_confirm"), {"file_id": file_id, "sha256": sha})
+    assert ok.status_code == 302 and ok["Location"] == reverse("inspectors:list")
+    assert Inspector.objects.get().name == "张伟"
+
+
+def test_browser_refuses_non_xlsx_and_shows_errors(client_for, refs):
+    client = client_for(Role.SYSTEM_ADMIN)
+    fake = io.BytesIO(b"%PDF-1.4 not a sheet")
+    fake.name = "roster.xlsx"
+    response = client.post(reverse("inspectors:import"), {"file": fake})
+    assert "内容不是允许的类型" in response.content.decode()
+    upload = io.BytesIO(xlsx([row(**{"姓名": ""})]))
+    upload.name = "名录.xlsx"
+    html = client.post(reverse("inspectors:import"), {"file": upload}).content.decode()
+    assert "姓名不能为空" in html and "确认导入" not in html
+
+
+def test_template_download(client_for):
+    response = client_for(Role.SYSTEM_ADMIN).get(reverse("inspectors:import_template"))
+    book = load_workbook(io.BytesIO(response.content))
+    assert [c.value for c in book.active[1]] == HEADERS
+    assert book.sheetnames == ["执法检查人员", "说明"]
