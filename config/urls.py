@@ -12,5 +12,6 @@ urlpatterns = [
     path("inspectors/", include("inspectors.urls")),
     path("inspections/", include("inspections.urls")),
     path("disclosure/", include("disclosure.urls")),
+    path("oversight/", include("oversight.urls")),
     path("", include("core.urls")),
 ]

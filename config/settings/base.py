@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "inspectors",
     "inspections",
     "disclosure",
+    "oversight",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OversightConfig(AppConfig):
+    """Oversight and reporting (监督与统计): the discipline group's audit views, fairness
+    statistics, and the summaries and reports sent to the higher authority (issue 8)."""
+
+    name = "oversight"
+    verbose_name = "监督与统计"
