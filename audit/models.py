@@ -5,22 +5,14 @@ from datetime import UTC
 from django.conf import settings
 from django.db import models
 
+from core.append_only import AppendOnlyError, AppendOnlyModel
+
+__all__ = ["GENESIS_HASH", "AppendOnlyError", "AuditEvent"]
+
 GENESIS_HASH = "0" * 64
 
 
-class AppendOnlyError(Exception):
-    """An attempt to change or delete an audit event."""
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("审计事件只能新增，不能修改。")
-
-    def delete(self):
-        raise AppendOnlyError("审计事件只能新增，不能删除。")
-
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One security or business event. Append-only and hash-chained:
 
     hash = SHA-256(canonical JSON of the row's fields + previous hash). The table can only grow
@@ -55,7 +47,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField("前一哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    append_only_noun = "审计事件"
 
     class Meta:
         verbose_name = "审计事件"
@@ -66,14 +58,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_type}"
-
-    def save(self, *args, **kwargs):
-        if self._state.adding is False or kwargs.get("force_update"):
-            raise AppendOnlyError("审计事件只能新增，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("审计事件只能新增，不能删除。")
 
     # --- hashing -----------------------------------------------------------------------------
     def canonical_payload(self) -> dict:

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from .append_only import AppendOnlyModel
+
 
 class Notification(models.Model):
     """An in-app notification (the intranet may have no e-mail). ``key`` makes a job that sends
@@ -31,12 +33,7 @@ class Notification(models.Model):
         return self.title
 
 
-class StoredFileQuerySet(models.QuerySet):
-    def delete(self):
-        raise PermissionError("文件只增不删：归档文件不得删除。")
-
-
-class StoredFile(models.Model):
+class StoredFile(AppendOnlyModel):
     """An uploaded or generated file, kept outside the web root and served only through a
     permission-checked view. Content is never replaced: a new version is a new row that names
     the one it supersedes (art. 13: records archived, never silently replaced)."""
@@ -66,7 +63,8 @@ class StoredFile(models.Model):
         related_name="superseded_by",
     )
 
-    objects = StoredFileQuerySet.as_manager()
+    append_only_noun = "归档文件"
+    append_only_delete_hint = "；文件只增不删，新版本请重新上传"
 
     class Meta:
         verbose_name = "文件"
@@ -75,11 +73,3 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("文件内容不得修改；请上传新版本。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("文件只增不删：归档文件不得删除。")

@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from core.append_only import AppendOnlyError
 from core.models import StoredFile
 from core.uploads import file_store, register_file_purpose, safe_filename
 
@@ -128,11 +129,11 @@ def test_a_traversal_name_cannot_escape_the_media_root(purpose, users, settings)
 
 def test_stored_files_are_never_replaced_or_deleted(purpose, users):
     stored = file_store(upload=("a.png", _png()), purpose="test_photo", actor=users[Role.INSPECTOR])
-    with pytest.raises(PermissionError):
+    with pytest.raises(AppendOnlyError):
         stored.save()
-    with pytest.raises(PermissionError):
+    with pytest.raises(AppendOnlyError):
         stored.delete()
-    with pytest.raises(PermissionError):
+    with pytest.raises(AppendOnlyError):
         StoredFile.objects.all().delete()
     newer = file_store(
         upload=("b.png", _png(3, 3)),

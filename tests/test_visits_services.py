@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from core.append_only import AppendOnlyError
 from core.models import StoredFile
 from inspections.models import (
     DrawSelection,
@@ -24,7 +25,6 @@ from inspections.models import (
     VisitItemResult,
     VisitReview,
 )
-from inspections.models.visits import AppendOnlyError
 from inspections.services import draws as draw_services
 from inspections.services import visits as services
 from inspections.signals import visit_approved
@@ -433,7 +433,7 @@ def test_evidence_is_never_replaced_a_new_version_is_added(visit, inspector_user
         first.save()
     with pytest.raises(AppendOnlyError):
         first.delete()
-    with pytest.raises(PermissionError):
+    with pytest.raises(AppendOnlyError):
         first.file.delete()
 
 

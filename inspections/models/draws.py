@@ -9,9 +9,9 @@ DrawReplacement row, never an edit of the team.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from enterprises.models import RiskTier
 
 __all__ = [
@@ -25,34 +25,24 @@ __all__ = [
 ]
 
 
-class ImmutableError(ValidationError):
+class ImmutableError(AppendOnlyError):
     """A completed draw (or one of its records) cannot be edited or deleted."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableError("抽取记录只能追加，不能修改。")
+class DrawRecord(AppendOnlyModel):
+    """The records of a draw: witnesses, selections, teams, replacements, merges."""
 
-    def delete(self):
-        raise ImmutableError("抽取记录不能删除。")
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+    append_only_noun = "抽取记录"
+    append_only_error = ImmutableError
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise ImmutableError("抽取记录只能追加，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("抽取记录不能删除。")
-
 
 class Draw(models.Model):
+    append_only_noun = "抽取记录"
+    append_only_error = ImmutableError
+
     class Status(models.TextChoices):
         COMMITTED = "committed", "名单已冻结（待摇号）"
         COMPLETED = "completed", "已抽取"
@@ -118,6 +108,7 @@ class Draw(models.Model):
     )
     voided_at = models.DateTimeField("作废时间", null=True, blank=True)
 
+    # Only the void and complete transitions below change a draw; never a queryset update.
     objects = AppendOnlyQuerySet.as_manager()
 
     # Fields the void transition may set; everything else is frozen once completed.
@@ -176,7 +167,7 @@ class Draw(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ImmutableError("抽取记录不能删除，只能作废。")
+        raise ImmutableError("抽取记录不能删除，只能作废。", code="append_only_delete")
 
     def _changed_fields(self, original) -> set[str]:
         changed = set()
@@ -202,7 +193,7 @@ class Draw(models.Model):
         return [labels.get(code, code) for code in self.required_qualifications]
 
 
-class DrawWitness(AppendOnlyModel):
+class DrawWitness(DrawRecord):
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="witnesses")
     order = models.PositiveSmallIntegerField("序号")
     name = models.CharField("见证人", max_length=64)
@@ -217,7 +208,7 @@ class DrawWitness(AppendOnlyModel):
         return self.name
 
 
-class DrawSelection(AppendOnlyModel):
+class DrawSelection(DrawRecord):
     """One selected enterprise: its tier, ticket, and place in the ticket order."""
 
     draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections")
@@ -241,7 +232,7 @@ class DrawSelection(AppendOnlyModel):
         return f"{self.uscc} {self.tier}"
 
 
-class DrawTeamMember(AppendOnlyModel):
+class DrawTeamMember(DrawRecord):
     """An inspector drawn for a selected enterprise at the draw (never changed afterwards)."""
 
     selection = models.ForeignKey(DrawSelection, on_delete=models.PROTECT, related_name="members")
@@ -260,7 +251,7 @@ class DrawTeamMember(AppendOnlyModel):
         return self.staff_number
 
 
-class DrawReplacement(AppendOnlyModel):
+class DrawReplacement(DrawRecord):
     """A post-draw recusal: ``out`` leaves, ``into`` (the next in the same ranking) comes in."""
 
     selection = models.ForeignKey(
@@ -297,7 +288,7 @@ class DrawReplacement(AppendOnlyModel):
         return f"{self.out_id} → {self.into_id}"
 
 
-class JointVisit(AppendOnlyModel):
+class JointVisit(DrawRecord):
     """One visit for an enterprise selected by several tasks with overlapping windows (art. 3)."""
 
     enterprise = models.ForeignKey(

@@ -11,9 +11,9 @@ Evidence, reviews and archive documents are append-only.
 """
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.append_only import AppendOnlyModel
 from enterprises.models import CheckMethod
 
 __all__ = [
@@ -37,23 +37,6 @@ __all__ = [
 # Joins labels of result categories, and the sub-reasons inside full-width brackets.
 RESULT_JOINER = "；"
 SUBREASON_JOINER = "、"
-
-
-class AppendOnlyError(ValidationError):
-    """An archived or append-only record cannot be edited or deleted."""
-
-
-class _AppendOnly(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("该记录只能追加，不能修改。")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("该记录不能删除。")
 
 
 class ResultCategory(models.Model):
@@ -416,9 +399,11 @@ class NonCooperation(models.Model):
         return self.get_case_display()
 
 
-class VisitEvidence(_AppendOnly):
+class VisitEvidence(AppendOnlyModel):
     """An evidence file of a visit. Never replaced: a new version is a new row whose file
     ``supersedes`` the old one (core.uploads)."""
+
+    append_only_noun = "检查证据"
 
     class Kind(models.TextChoices):
         PHOTO = "photo", "现场照片"
@@ -536,8 +521,10 @@ class FollowUp(models.Model):
         return self.get_measure_display()
 
 
-class VisitReview(_AppendOnly):
+class VisitReview(AppendOnlyModel):
     """One review decision by the section head (股室负责人); history of returns kept."""
+
+    append_only_noun = "审核记录"
 
     class Decision(models.TextChoices):
         APPROVE = "approve", "审核通过"
@@ -567,9 +554,11 @@ class VisitReview(_AppendOnly):
         return self.get_decision_display()
 
 
-class VisitArchive(_AppendOnly):
+class VisitArchive(AppendOnlyModel):
     """The archive (卷宗, art. 13) of an approved visit: its number and, in
     VisitArchiveDocument, the document list. ``snapshot`` freezes the record as approved."""
+
+    append_only_noun = "归档卷宗"
 
     visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="archive")
     year = models.PositiveSmallIntegerField("年度")
@@ -594,9 +583,11 @@ class VisitArchive(_AppendOnly):
         return self.number
 
 
-class VisitArchiveDocument(_AppendOnly):
+class VisitArchiveDocument(AppendOnlyModel):
     """One document of an archive, in order. Documents added later (a penalty decision, a
     correction) are new rows; nothing is replaced."""
+
+    append_only_noun = "卷宗文件"
 
     archive = models.ForeignKey(VisitArchive, on_delete=models.PROTECT, related_name="documents")
     order = models.PositiveSmallIntegerField("序号")
