@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.models.signals import post_migrate
 from django.test import Client
 
 from accounts.models import Section, User
@@ -80,3 +81,54 @@ def client_for(users):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# --- Data the migrations create (role groups, sampling rates, result categories, calendar) ---
+# A transactional test (every live-server test is one) ends with a flush that empties every
+# table; the flush then re-emits post_migrate, but data migrations do not run again. So the
+# rows the migrations created are snapshotted once, before the first test, and put back
+# after every flush, for the tests that follow, which otherwise would find users without roles
+# and tasks without sampling rates. (One mechanism for all reference data: the apps carry no
+# test-only post_migrate hooks.)
+NOT_SNAPSHOTTED = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+_snapshot: list[str] = []
+
+
+def _take_snapshot() -> None:
+    from django.apps import apps
+    from django.core import serializers
+
+    objects = []
+    for model in apps.get_models():
+        if model._meta.label_lower in NOT_SNAPSHOTTED or model._meta.proxy:
+            continue
+        if not model._meta.managed:
+            continue
+        objects.extend(model._default_manager.order_by("pk"))
+    _snapshot[:] = [serializers.serialize("json", objects, use_natural_foreign_keys=True)]
+
+
+def _restore_snapshot(sender=None, **kwargs) -> None:
+    if sender is not None and sender.label != "accounts":
+        return  # post_migrate is sent once per app: restore once, after auth's permissions
+    if not _snapshot:
+        for name in Role.values:  # no snapshot yet: at least the role groups
+            Group.objects.get_or_create(name=name)
+        return
+    from django.core import serializers
+    from django.db import transaction
+
+    with transaction.atomic():
+        for obj in serializers.deserialize("json", _snapshot[0], handle_forward_references=True):
+            obj.save()
+
+
+post_migrate.connect(_restore_snapshot, dispatch_uid="e2e-restore-migration-data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migration_data(django_db_setup, django_db_blocker):
+    """Taken once, before the first test, while the database holds only what the migrations
+    made."""
+    with django_db_blocker.unblock():
+        _take_snapshot()

@@ -703,15 +703,3 @@ def test_drawn_task_freezes_who_and_how_many(users, register, section, plan, mon
     assert task.name == "更正后的名称"
     task.refresh_from_db()
     assert task.rounding == "ceil" and task.inspectors_per_enterprise == 2
-
-
-def test_default_rates_come_back_only_for_empty_tiers(users):
-    SamplingRate.objects.filter(tier__in=["A", "B"]).delete()
-    services.sampling_rate_set(
-        actor=users["牵头股室"], tier="B", rate=D("0.04"), effective_from=DAY, basis="局务会"
-    )
-    services.default_sampling_rates_ensure()
-    rates = selectors.sampling_rates_on(DAY)
-    assert rates["A"].rate == D("0.01")  # restored
-    assert rates["B"].rate == D("0.04") and SamplingRate.objects.filter(tier="B").count() == 1
-    assert SamplingRate.objects.count() == 4  # A restored, B only the new row, C and D kept

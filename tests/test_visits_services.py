@@ -663,20 +663,12 @@ def test_two_editors_at_once_exactly_one_wins(visit, inspector_users):
     assert visit.version == 2 and visit.summary in ("甲", "乙")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_vocabulary_comes_back_after_a_flush_and_edited_labels_stay():
-    from django.core.management import call_command
-
-    ResultCategory.objects.filter(code="closed").update(label="已关闭停业或清算中")
-    ResultCategory.objects.filter(code="moved_out").delete()
-    from inspections.apps import _result_categories_ensure
-
-    _result_categories_ensure(apps=None)
-    assert ResultCategory.objects.get(code="closed").label == "已关闭停业或清算中"
-    assert ResultCategory.objects.filter(code="moved_out").exists()
-    call_command("flush", interactive=False, verbosity=0)
+def test_the_migrations_seed_the_platform_result_vocabulary(db):
+    # 15 categories, the four kinds of "pending" under their parent, "no problem" exclusive.
     assert ResultCategory.objects.count() == 15
     assert category("pending_false_info").parent == category("pending")
+    assert ResultCategory.objects.filter(parent=category("pending")).count() == 4
+    assert category("no_problem").exclusive and not category("no_problem").is_problem
 
 
 def test_my_visits_today_puts_returned_first_and_hides_future_and_others(

@@ -31,7 +31,6 @@ __all__ = [
     "VisitMember",
     "VisitReview",
     "VisitSelection",
-    "ensure_result_categories",
 ]
 
 # Joins labels of result categories, and the sub-reasons inside full-width brackets.
@@ -65,48 +64,6 @@ class ResultCategory(models.Model):
 
     def __str__(self) -> str:
         return self.label
-
-
-# The provincial platforms' result vocabulary: (code, label, parent code, exclusive, is_problem).
-# Seeded by migration 0004 (a frozen copy) and re-ensured after every migrate/flush
-# (``ensure_result_categories``); an existing row is never changed (labels are admin-editable).
-RESULT_VOCABULARY = [
-    ("no_problem", "未发现问题", None, True, False),
-    ("corrected", "发现问题已责令改正", None, False, True),
-    ("pending", "发现问题待后续处理", None, False, True),
-    ("pending_unpublished", "未按规定公示应当公示的信息", "pending", False, True),
-    ("pending_false_info", "公示信息隐瞒真实情况弄虚作假", "pending", False, True),
-    ("pending_own_rules", "违反本部门其他规定", "pending", False, True),
-    ("pending_other_dept", "违反其他部门规定", "pending", False, True),
-    ("no_activity", "未发现开展本次抽查涉及的经营活动", None, False, False),
-    ("unreachable", "通过登记的住所（经营场所）无法联系", None, False, False),
-    ("non_cooperation", "不配合检查情节严重", None, False, True),
-    ("closed", "已关闭停业或正在组织清算", None, False, False),
-    ("deregistered", "注销", None, False, False),
-    ("revoked_licence", "被吊销", None, False, False),
-    ("cancelled", "被撤销", None, False, False),
-    ("moved_out", "迁出", None, False, False),
-]
-
-
-def ensure_result_categories(model=None) -> int:
-    """Create the vocabulary's missing rows; returns how many were created."""
-    model = model or ResultCategory
-    by_code = {c.code: c for c in model.objects.all()}
-    created = 0
-    for order, (code, label, parent, exclusive, is_problem) in enumerate(RESULT_VOCABULARY, 1):
-        if code in by_code:
-            continue
-        by_code[code] = model.objects.create(
-            code=code,
-            label=label,
-            parent=by_code.get(parent),
-            exclusive=exclusive,
-            is_problem=is_problem,
-            order=order * 10,
-        )
-        created += 1
-    return created
 
 
 class SignerRole(models.TextChoices):

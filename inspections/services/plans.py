@@ -400,25 +400,7 @@ def task_delete(*, actor, task: Task) -> None:
 
 # --- Sampling rates ------------------------------------------------------------------------------
 
-ART8_DEFAULTS = {
-    "A": Decimal("0.01"),
-    "B": Decimal("0.03"),
-    "C": Decimal("0.10"),
-    "D": Decimal("0.20"),
-}
-ART8_BASIS = "《舞钢市工业信息化和商务局“双随机、一公开”抽查检查实施细则》第八条"
-ART8_FROM = datetime.date(2025, 4, 1)
-
-
-def default_sampling_rates_ensure(*, using: str = "default", **kwargs) -> None:
-    """post_migrate: a tier without any rate row gets the art. 8 default (dated 2025-04-01).
-    Tiers that have rows are never touched, so the history the lead section keeps is never
-    changed. (Also run by migration 0001; this covers databases flushed by tests.)"""
-    for tier, rate in ART8_DEFAULTS.items():
-        if not SamplingRate.objects.using(using).filter(tier=tier).exists():
-            SamplingRate.objects.using(using).create(
-                tier=tier, rate=rate, effective_from=ART8_FROM, basis=ART8_BASIS
-            )
+# The art. 8 defaults (A 1%, B 3%, C 10%, D 20%) are created by migration 0001.
 
 
 def _check_rate(rate) -> Decimal:

@@ -27,8 +27,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.db.models.signals import post_migrate
 
 from accounts.roles import Role
 
@@ -73,56 +71,6 @@ def chromium_path() -> str | None:
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
-# --- Data the migrations create (role groups, default sampling rates, the holiday calendar) --
-# A transactional test (every live-server test is one) ends with a flush that empties every
-# table; the flush then re-emits post_migrate, but data migrations do not run again. So the
-# rows the migrations created are snapshotted once, before the first browser test, and put back
-# after every flush — for the browser tests that follow and for any transactional test after
-# them, which otherwise would find users without roles and tasks without sampling rates.
-NOT_SNAPSHOTTED = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
-_snapshot: list[str] = []
-
-
-def _take_snapshot() -> None:
-    from django.apps import apps
-    from django.core import serializers
-
-    objects = []
-    for model in apps.get_models():
-        if model._meta.label_lower in NOT_SNAPSHOTTED or model._meta.proxy:
-            continue
-        if not model._meta.managed:
-            continue
-        objects.extend(model._default_manager.order_by("pk"))
-    _snapshot[:] = [serializers.serialize("json", objects, use_natural_foreign_keys=True)]
-
-
-def _restore_snapshot(sender=None, **kwargs) -> None:
-    if sender is not None and sender.label != "accounts":
-        return  # post_migrate is sent once per app: restore once, after auth's permissions
-    if not _snapshot:
-        for name in Role.values:  # no snapshot yet: at least the role groups
-            Group.objects.get_or_create(name=name)
-        return
-    from django.core import serializers
-    from django.db import transaction
-
-    with transaction.atomic():
-        for obj in serializers.deserialize("json", _snapshot[0], handle_forward_references=True):
-            obj.save()
-
-
-post_migrate.connect(_restore_snapshot, dispatch_uid="e2e-restore-migration-data")
-
-
-@pytest.fixture(scope="session")
-def _migration_data(django_db_setup, django_db_blocker):
-    """Taken before the first browser test, while the database holds what the migrations made
-    (transactional tests run after the others, and this directory sorts before test_*.py)."""
-    with django_db_blocker.unblock():
-        _take_snapshot()
 
 
 @pytest.fixture(scope="session")
