@@ -9,4 +9,4 @@ class InspectionsConfig(AppConfig):
         # Registers the visits' file purposes (core.uploads) and their read permission, and the
         # visits' batch-printing task.
         from . import tasks_visits  # noqa: F401
-        from .services import visits  # noqa: F401
+        from .services import plans, visits  # noqa: F401

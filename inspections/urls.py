@@ -19,9 +19,6 @@ urlpatterns = [
     path("plans/<int:pk>/start/", plans.plan_start, name="plan_start"),
     path("plans/<int:pk>/complete/", plans.plan_complete, name="plan_complete"),
     path("plans/<int:pk>/pdf/", plans.plan_pdf, name="plan_pdf"),
-    path(
-        "plans/<int:pk>/filing-document/", plans.plan_filing_document, name="plan_filing_document"
-    ),
     path("tasks/", plans.task_list, name="task_list"),
     path("tasks/new/", plans.task_create, name="task_create"),
     path("tasks/<int:pk>/", plans.task_detail, name="task_detail"),

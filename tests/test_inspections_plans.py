@@ -1,6 +1,7 @@
 """Plans, tasks, sampling rates and the task population: the rules of art. 6(1), 7 and 8."""
 
 import datetime
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -248,7 +249,11 @@ class TestPlanLifecycle:
         )
         plan.refresh_from_db()
         assert plan.status == Plan.Status.FILED and plan.is_frozen
-        assert len(plan.filing_document_sha256) == 64
+        assert plan.filing_file.sha256 == hashlib.sha256(b"%PDF-1.4 filing receipt").hexdigest()
+        assert (
+            plan.filing_file.purpose == "plan_filing"
+            and plan.filing_file.original_name == "回执.pdf"
+        )
         event = AuditEvent.objects.get(event_type="plan.file")
         assert event.detail["filing_number"] == "平工信备〔2026〕3号"
 
@@ -268,7 +273,7 @@ class TestPlanLifecycle:
     def test_filing_document_must_be_pdf(self, plan, users, register, section):
         make_task(users, register, section, plan)
         fake = SimpleUploadedFile("x.pdf", b"<html>not a pdf", "application/pdf")
-        with pytest.raises(ValidationError, match="PDF"):
+        with pytest.raises(ValidationError, match="不是允许的类型"):
             services.plan_file(
                 actor=users["牵头股室"],
                 plan=plan,

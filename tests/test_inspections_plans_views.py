@@ -138,7 +138,8 @@ class TestPermissions:
                 filing_number="平工信备〔2026〕3号",
                 document=SimpleUploadedFile("回执.pdf", b"%PDF-1.4 receipt", "application/pdf"),
             )
-        url = reverse("inspections:plan_filing_document", args=[plan.pk])
+        plan.refresh_from_db()
+        url = reverse("core:file_download", args=[plan.filing_file_id])
         assert_role_access(users, url, READERS)
         response = client_for(Role.DISCIPLINE).get(url)
         assert b"".join(response.streaming_content) == b"%PDF-1.4 receipt"

@@ -29,7 +29,7 @@ RATE_VALIDATORS = [
 
 
 def filing_upload_to(instance, filename: str) -> str:
-    # The stored name never comes from the user (the original name is kept in a field).
+    """Referenced by migration 0001 (the filing document was a FileField until 0005)."""
     return f"plans/{instance.year}/filing-{instance.pk or 'new'}.pdf"
 
 
@@ -56,9 +56,15 @@ class Plan(models.Model):
     filed_on = models.DateField("备案日期", null=True, blank=True)
     filing_number = models.CharField("备案文号", max_length=64, blank=True)
     filing_authority = models.CharField("备案机关", max_length=100, blank=True)
-    filing_document = models.FileField("备案文件", upload_to=filing_upload_to, blank=True)
-    filing_document_name = models.CharField("备案文件原名", max_length=200, blank=True)
-    filing_document_sha256 = models.CharField("备案文件SHA-256", max_length=64, blank=True)
+    # Stored like every upload (core.uploads: sniffed, capped, never replaced, permission-checked).
+    filing_file = models.ForeignKey(
+        "core.StoredFile",
+        verbose_name="备案文件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="起草人",

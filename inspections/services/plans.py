@@ -4,25 +4,30 @@ event; a filed plan changes only through a recorded amendment (PlanAmendment) wi
 from __future__ import annotations
 
 import datetime
-import hashlib
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Section
+from accounts.roles import BUSINESS_READERS
 from audit.services import audit_record, changes_between, model_snapshot
 from core.pdf import doc_number
+from core.uploads import file_store, register_file_purpose
 from enterprises.models import RiskTier
 
 from ..models import Plan, PlanAmendment, Rounding, SamplingRate, Task, TaskRateOverride
 from ..selectors.plans import task_has_draws
 
 TASK_NUMBER_PREFIX = "舞工信商抽"
+
+# The filing receipt of a plan: a PDF any business reader may open.
+FILING_PURPOSE = "plan_filing"
+register_file_purpose(
+    FILING_PURPOSE, kinds={"pdf"}, can_read=lambda user, stored: user.has_role(*BUSINESS_READERS)
+)
 
 ROUNDING_RULES = {
     Rounding.CEIL: "n = ⌈N × 比例⌉（向上取整，N > 0 时每个等级至少抽取 1 户）",
@@ -166,15 +171,6 @@ def plan_update(*, actor, plan: Plan, reason: str = "", **fields) -> Plan:
     return plan
 
 
-def _check_pdf(upload) -> bytes:
-    if upload.size > settings.UPLOAD_MAX_BYTES:
-        raise ValidationError("备案文件过大。")
-    data = upload.read()
-    if not data.startswith(b"%PDF-"):
-        raise ValidationError("备案文件必须是PDF文件。")
-    return data
-
-
 def plan_file(
     *,
     actor,
@@ -184,8 +180,8 @@ def plan_file(
     filing_authority: str = "",
     document=None,
 ) -> Plan:
-    """Record the filing (备案) with the higher authority: draft → filed. Freezes the content."""
-    data = _check_pdf(document) if document is not None else None
+    """Record the filing (备案) with the higher authority: draft → filed. Freezes the content.
+    ``document`` (the filing receipt or approval, a PDF) is optional."""
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != Plan.Status.DRAFT:
@@ -200,10 +196,8 @@ def plan_file(
         plan.filed_on = filed_on
         plan.filing_number = filing_number.strip()
         plan.filing_authority = filing_authority.strip()
-        if data is not None:
-            plan.filing_document_name = (document.name or "")[-200:]
-            plan.filing_document_sha256 = hashlib.sha256(data).hexdigest()
-            plan.filing_document.save("filing.pdf", ContentFile(data), save=False)
+        if document is not None:
+            plan.filing_file = file_store(upload=document, purpose=FILING_PURPOSE, actor=actor)
         plan.save()
         audit_record(
             event_type="plan.file",
@@ -213,7 +207,7 @@ def plan_file(
                 "filed_on": filed_on,
                 "filing_number": plan.filing_number,
                 "filing_authority": plan.filing_authority,
-                "document_sha256": plan.filing_document_sha256,
+                "document_sha256": plan.filing_file.sha256 if plan.filing_file else "",
                 "tasks": list(plan.tasks.values_list("number", flat=True)),
             },
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -172,21 +172,6 @@ def plan_pdf(request, pk: int):
     plan = get_object_or_404(Plan.objects.select_related("lead_section"), pk=pk)
     pdf = render_pdf("inspections/plan_pdf.html", _plan_pdf_context(plan))
     return pdf_response(pdf, f"抽查计划-{plan.year}-{plan.pk}.pdf")
-
-
-@role_required(*READERS)
-def plan_filing_document(request, pk: int):
-    plan = get_object_or_404(Plan, pk=pk)
-    if not plan.filing_document:
-        raise Http404
-    response = FileResponse(
-        plan.filing_document.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=plan.filing_document_name or f"备案文件-{plan.pk}.pdf",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- Tasks ---------------------------------------------------------------------------------------
