@@ -126,9 +126,10 @@ def _restore_snapshot(sender=None, **kwargs) -> None:
 post_migrate.connect(_restore_snapshot, dispatch_uid="e2e-restore-migration-data")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _migration_data(django_db_setup, django_db_blocker):
-    """Taken once, before the first test, while the database holds only what the migrations
-    made."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's database setup, then the snapshot, taken while the database holds only
+    what the migrations made. (Requested only when a test uses the database: pytest-django
+    creates test databases only for such sessions.)"""
     with django_db_blocker.unblock():
         _take_snapshot()

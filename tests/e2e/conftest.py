@@ -119,7 +119,7 @@ def browser():
 
 
 @pytest.fixture
-def page(_migration_data, browser, live_server, request):
+def page(browser, live_server, request):
     """A fresh 1024×768 tab (own cookies) on the live server; CSP violations and page errors
     fail the test (the strict CSP forbids inline script and style)."""
     context = browser.new_context(
@@ -147,7 +147,7 @@ def page(_migration_data, browser, live_server, request):
 
 
 @pytest.fixture
-def demo_users(_migration_data, transactional_db, live_server):
+def demo_users(transactional_db, live_server):
     """The demo sections and one demo login per role (password ``DEMO_PASSWORD``)."""
     from io import StringIO
 
