@@ -1,12 +1,26 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from .append_only import AppendOnlyModel
 
 
 class Notification(models.Model):
-    """An in-app notification (the intranet may have no e-mail). ``key`` makes a job that sends
-    the same notice twice write it once."""
+    """An in-app notification (the bell), e-mailed too when e-mail is configured
+    (``core.mail``; the intranet may have no mail server). ``key`` makes a job that sends the
+    same notice twice write it once.
+
+    E-mail state: NULL = not looked at yet (rows written by set-based SQL, e.g. the deadline
+    scan; ``core.mail.notification_email_sweep`` picks them up), then ``queued`` → ``sending``
+    → ``sent`` / ``failed`` (retried up to ``core.mail.MAX_ATTEMPTS``), or ``skipped`` with the
+    reason in ``email_error`` (no address, inactive user, e-mail disabled)."""
+
+    class EmailState(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENDING = "sending", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+        SKIPPED = "skipped", "不发送"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -20,6 +34,16 @@ class Notification(models.Model):
     link = models.CharField("链接", max_length=300, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    # E-mail delivery. Nullable or with a database default: raw INSERTs that name only the
+    # columns above stay valid and leave the state NULL = "to be looked at by the sweep".
+    email_state = models.CharField(
+        "邮件状态", max_length=10, choices=EmailState, null=True, blank=True
+    )
+    email_to = models.CharField("邮件地址", max_length=254, blank=True, db_default="")
+    email_attempts = models.PositiveSmallIntegerField("发送次数", db_default=0)
+    email_claimed_at = models.DateTimeField("最近发送尝试", null=True, blank=True)
+    email_sent_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    email_error = models.CharField("邮件未发送原因", max_length=500, blank=True, db_default="")
 
     class Meta:
         verbose_name = "通知"
@@ -27,6 +51,19 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], name="notification_once")
+        ]
+        indexes = [
+            # Small partial indexes: almost every row ends sent or skipped.
+            models.Index(
+                fields=["id"],
+                condition=Q(email_state__isnull=True),
+                name="notification_email_new",
+            ),
+            models.Index(
+                fields=["email_state", "id"],
+                condition=Q(email_state__in=["queued", "sending", "failed"]),
+                name="notification_email_open",
+            ),
         ]
 
     def __str__(self) -> str:

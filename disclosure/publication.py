@@ -922,9 +922,16 @@ def publication_sweep_missing() -> int:
 
 
 def _can_read_export(user, stored) -> bool:
+    """A batch's files hold every row of the batch: only a user who may see all of them (the
+    same rule as the download links on the batch page) may download them."""
     from accounts.roles import BUSINESS_READERS
 
-    return user.is_authenticated and user.has_role(*BUSINESS_READERS)
+    from .selectors import batch_is_whole
+
+    if not (user.is_authenticated and user.has_role(*BUSINESS_READERS)):
+        return False
+    batch = ExportBatch.objects.filter(Q(xlsx_file=stored) | Q(json_file=stored)).first()
+    return batch is not None and batch_is_whole(user, batch)
 
 
 def _can_read_feedback(user, stored) -> bool:

@@ -1,11 +1,18 @@
-"""Reads for the calendar screens: month grids and the diffs shown before approval."""
+"""Reads for the calendar screens (month grids, the diffs shown before approval) and for the
+publication screens: who sees which records, batches and rows (section scoping), bounded
+counts and pages."""
 
 import calendar as pycal
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
+
+from accounts.roles import Role
+
 from .calendar import KIND_LABELS, DayInfo
-from .models import CalendarDay, CalendarYear
+from .models import CalendarDay, CalendarYear, ExportBatch, ExportBatchItem, PublicationRecord
 from .seed_data import plain_kind
 
 WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
@@ -116,3 +123,140 @@ def pending_drafts():
     return CalendarYear.objects.filter(status=CalendarYear.Status.DRAFT).select_related(
         "entered_by"
     )
+
+
+# --- publication: who sees which records (section scoping) ------------------------------------
+#
+# 谁检查、谁录入、谁公示: an inspector sees the records of the visits he or she checked; the
+# staff (业务股室) and head (股室负责人) of a section see their section's records; the lead
+# section (牵头股室), the discipline group (纪检派驻组, read-only), the system admin (runs the
+# scan, maintains the calendar) and the audit admin see every record. A user holding several
+# roles sees the union. Objects outside the scope answer 404 (their existence is not revealed).
+
+ALL_RECORDS_ROLES = (Role.LEAD_SECTION, Role.DISCIPLINE, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN)
+SECTION_ROLES = (Role.SECTION_STAFF, Role.SECTION_HEAD)
+
+
+def sees_all_records(user) -> bool:
+    return user.has_role(*ALL_RECORDS_ROLES)
+
+
+def record_scope(user, *, record: str = "") -> Q | None:
+    """The records ``user`` may see as a condition (None: all). ``record`` is the path to the
+    record from the queried model, e.g. "record" for batch items."""
+    if sees_all_records(user):
+        return None
+    prefix = f"{record}__" if record else ""
+    condition = Q(pk__in=[])
+    if user.has_role(*SECTION_ROLES) and user.section_id:
+        condition |= Q(**{f"{prefix}section_id": user.section_id})
+    if user.has_role(Role.INSPECTOR):
+        through = PublicationRecord.inspectors.through
+        condition |= Q(
+            Exists(
+                through.objects.filter(
+                    publicationrecord_id=OuterRef(f"{record}_id" if record else "pk"),
+                    user_id=user.pk,
+                )
+            )
+        )
+    return condition
+
+
+def _scoped(qs, user, *, record: str = ""):
+    condition = record_scope(user, record=record)
+    return qs if condition is None else qs.filter(condition)
+
+
+def records_for(user, qs=None):
+    return _scoped(qs if qs is not None else PublicationRecord.objects.all(), user)
+
+
+def record_for(user, pk: int, qs=None) -> PublicationRecord:
+    """The record if ``user`` may see it, else 404."""
+    return get_object_or_404(records_for(user, qs), pk=pk)
+
+
+def record_visible(user, record_id: int) -> bool:
+    return records_for(user).filter(pk=record_id).exists()
+
+
+def batches_for(user):
+    """Batches with at least one visible row (or created by ``user``)."""
+    qs = ExportBatch.objects.all()
+    condition = record_scope(user, record="record")
+    if condition is None:
+        return qs
+    rows = ExportBatchItem.objects.filter(condition, batch_id=OuterRef("pk"))
+    return qs.filter(Q(Exists(rows)) | Q(created_by=user))
+
+
+def batch_for(user, pk: int, qs=None) -> ExportBatch:
+    qs = qs if qs is not None else ExportBatch.objects.all()
+    return get_object_or_404(qs.filter(pk__in=batches_for(user).values("pk")), pk=pk)
+
+
+def batch_items_for(user, batch: ExportBatch):
+    return _scoped(ExportBatchItem.objects.filter(batch=batch), user, record="record")
+
+
+def batch_is_whole(user, batch: ExportBatch) -> bool:
+    """Every row of the batch is visible to ``user`` (a section's own batch): only then may a
+    section act on it (feedback, publication date) or download its files."""
+    condition = record_scope(user, record="record")
+    if condition is None:
+        return True
+    return not ExportBatchItem.objects.filter(batch=batch).exclude(condition).exists()
+
+
+# --- bounded counts and pages (no COUNT(*) over the whole table per page view) -----------------
+
+COUNT_CAP = 1000
+
+
+def capped_count(qs, cap: int = COUNT_CAP) -> str:
+    """ "N" or "1000+": counts at most ``cap`` + 1 rows (SELECT COUNT(*) FROM (… LIMIT))."""
+    n = qs.order_by()[: cap + 1].count()
+    return f"{cap}+" if n > cap else str(n)
+
+
+@dataclass
+class BoundedPage:
+    """A page without a total: fetches ``size`` + 1 rows to know whether a next page exists."""
+
+    object_list: list
+    number: int
+    has_next: bool
+    paginator = None
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+MAX_PAGE = 10_000
+
+
+def bounded_page(qs, number, size: int) -> BoundedPage:
+    try:
+        number = min(max(int(number), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * size
+    rows = list(qs[start : start + size + 1])
+    return BoundedPage(rows[:size], number, len(rows) > size)

@@ -5,6 +5,8 @@
   event, then runs the roster's certificate-expiry job. A cache lock (Redis in production) lets
   only one scan run at a time; ``acks_late`` + ``reject_on_worker_lost`` redeliver the message
   if a worker dies mid-run, and every step is idempotent, so nothing is lost or doubled.
+  Its notifications are e-mailed too: the scan ends with ``core.mail.notification_email_sweep``
+  (reminders, due today and overdue escalations reach inboxes when e-mail is configured).
 - ``export_batch_build`` — writes a big batch's files (progress on the batch page).
 
 No ETA/countdown tasks: Redis redelivers those after its visibility timeout.
@@ -47,6 +49,14 @@ def run_scan_locked(today=None) -> dict:
         counts["certificates"] = certificate_expiry_notify()
     except Exception:  # the roster job must not undo the scan; it has its own beat entry too
         logger.exception("certificate expiry job failed")
+    try:
+        # The scan writes its notifications with set-based SQL (no e-mail state): decide and
+        # queue their e-mails now (core.mail; the beat sweep every 10 minutes catches up too).
+        from core.mail import notification_email_sweep
+
+        counts["email"] = notification_email_sweep()
+    except Exception:  # e-mail must not undo the scan; the periodic sweep retries
+        logger.exception("notification e-mail sweep failed")
     return counts
 
 

@@ -1,21 +1,27 @@
 """Publication views: records and deadlines, batches, feedback, corrections, objections, the
-deadline scan on demand, and the public results page (一公开, no login)."""
+deadline scan on demand, and the public results page (一公开, no login).
+
+Every list and object is scoped by ``selectors.record_scope`` (谁检查、谁录入、谁公示: inspectors
+see their own visits' records, section staff and heads their section's, the lead section, the
+discipline group and the admins all); another section's object answers 404. Lists never COUNT
+the whole table: capped filter counts and pages without a total."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import BUSINESS_READERS
+from accounts.roles import BUSINESS_READERS, Role
 from core.permissions import role_required
 
 from . import publication as svc
+from . import selectors as sel
 from .models import ExportBatch, Objection, PublicationRecord, PublicationVersion
 
 READERS = tuple(BUSINESS_READERS)
@@ -97,9 +103,24 @@ FILTER_LABELS = {
 }
 
 
+def _scope_label(user) -> str:
+    if sel.sees_all_records(user):
+        return _("全部股室的公示记录")
+    parts = []
+    if user.has_role(*sel.SECTION_ROLES) and user.section_id:
+        parts.append(_("本股室（%(name)s）的公示记录") % {"name": user.section.name})
+    if user.has_role(Role.INSPECTOR):
+        parts.append(_("本人参加检查的公示记录"))
+    return "；".join(parts) or _("没有可查看的公示记录（未设置股室）")
+
+
 @role_required(*READERS)
 def publication_list(request):
-    qs = PublicationRecord.objects.select_related("current_version", "section")
+    from core.mail import email_status
+
+    user = request.user
+    scoped = sel.records_for(user)
+    qs = scoped.select_related("current_version", "section")
     key = request.GET.get("f", "")
     if key in FILTERS:
         qs = qs.filter(FILTERS[key]).distinct()
@@ -108,15 +129,15 @@ def publication_list(request):
         qs = qs.filter(
             Q(enterprise_name__contains=q) | Q(uscc__iexact=q) | Q(task_number__contains=q)
         )
-    counts = PublicationRecord.objects.aggregate(
-        **{
-            name: Count("id", filter=cond)
-            for name, cond in FILTERS.items()
-            if name != "corrections"
-        }
-    )
+    counts = {
+        name: sel.capped_count(scoped.filter(cond))
+        for name, cond in FILTERS.items()
+        if name != "corrections"
+    }
     ordered = qs.order_by(F("deadline").asc(nulls_last=True), "id")
-    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = sel.bounded_page(ordered, request.GET.get("page"), PAGE_SIZE)
+    can_scan = user.has_role(*svc.SCAN_ROLES)
+    email_on, email_note = email_status()
     return render(
         request,
         "disclosure/publication_list.html",
@@ -125,21 +146,26 @@ def publication_list(request):
             "filter": key,
             "q": q,
             "filters": [(k, FILTER_LABELS[k], counts.get(k)) for k in FILTER_LABELS],
-            "rate": svc.on_time_rate(),
+            "rate": svc.on_time_rate(records=scoped),
             "today": timezone.localdate(),
-            "can_scan": request.user.has_role(*svc.SCAN_ROLES),
-            "can_send": request.user.has_role(*svc.SEND_ROLES),
+            "scope_label": _scope_label(user),
+            "can_scan": can_scan,
+            "can_send": user.has_role(*svc.SEND_ROLES),
+            # The lead section and the system admin see whether reminders also go by e-mail.
+            "email_note": email_note if can_scan else "",
+            "email_on": email_on,
         },
     )
 
 
 @role_required(*READERS)
 def publication_detail(request, pk: int):
-    record = get_object_or_404(
+    record = sel.record_for(
+        request.user,
+        pk,
         PublicationRecord.objects.select_related(
             "current_version", "published_version", "calendar_revision", "section", "last_batch"
         ),
-        pk=pk,
     )
     versions = record.versions.select_related("created_by", "approved_by", "objection")
     user = request.user
@@ -170,7 +196,7 @@ def publication_detail(request, pk: int):
 @require_POST
 @role_required(*svc.PROPOSE_ROLES)
 def correction_propose(request, pk: int):
-    record = get_object_or_404(PublicationRecord, pk=pk)
+    record = sel.record_for(request.user, pk)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写更正后的检查结果和更正原因。"))
@@ -187,7 +213,10 @@ def correction_propose(request, pk: int):
 @require_POST
 @role_required(*svc.APPROVE_ROLES)
 def correction_decide(request, pk: int):
-    version = get_object_or_404(PublicationVersion, pk=pk)
+    version = get_object_or_404(
+        PublicationVersion.objects.filter(record__in=sel.records_for(request.user).values("pk")),
+        pk=pk,
+    )
     approve = request.POST.get("decision") == "approve"
     try:
         svc.correction_decide(actor=request.user, version=version, approve=approve)
@@ -204,7 +233,7 @@ def correction_decide(request, pk: int):
 @require_POST
 @role_required(*svc.OBJECTION_ROLES)
 def objection_create(request, pk: int):
-    record = get_object_or_404(PublicationRecord, pk=pk)
+    record = sel.record_for(request.user, pk)
     form = ObjectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写收到日期和异议内容。"))
@@ -221,7 +250,9 @@ def objection_create(request, pk: int):
 @require_POST
 @role_required(*svc.RECHECK_ROLES)
 def objection_recheck(request, pk: int):
-    objection = get_object_or_404(Objection, pk=pk)
+    objection = get_object_or_404(
+        Objection.objects.filter(record__in=sel.records_for(request.user).values("pk")), pk=pk
+    )
     form = RecheckForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写复查日期和复查结论。"))
@@ -255,19 +286,33 @@ def scan_now(request):
 # --- batches ----------------------------------------------------------------------------------
 
 
+def _send_section(user):
+    """(allowed, section): the lead section sends every section's results (section None); a
+    section's staff send their own section's only."""
+    if not user.has_role(*svc.SEND_ROLES):
+        return False, None
+    if user.has_role(Role.LEAD_SECTION):
+        return True, None
+    return bool(user.section_id), user.section
+
+
 @role_required(*READERS)
 def batch_list(request):
-    page = Paginator(ExportBatch.objects.select_related("created_by"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    user = request.user
+    batches = sel.batches_for(user).select_related("created_by").order_by("-created_at", "-id")
+    page = sel.bounded_page(batches, request.GET.get("page"), PAGE_SIZE)
+    can_send, section = _send_section(user)
     return render(
         request,
         "disclosure/batch_list.html",
         {
             "page": page,
             "form": BatchForm(),
-            "can_send": request.user.has_role(*svc.SEND_ROLES),
-            "waiting": svc.exportable_records().count(),
+            "can_send": can_send,
+            "send_section": section,
+            "waiting": sel.capped_count(svc.exportable_records(section=section))
+            if can_send
+            else "0",
         },
     )
 
@@ -279,7 +324,10 @@ def batch_create(request):
     if not form.is_valid():
         messages.error(request, _("日期格式不正确。"))
         return redirect("disclosure:batch_list")
-    batch = svc.batch_create(actor=request.user, since=form.cleaned_data["since"])
+    allowed, section = _send_section(request.user)
+    if not allowed:
+        raise PermissionDenied(_("未设置股室，不能报送。"))
+    batch = svc.batch_create(actor=request.user, since=form.cleaned_data["since"], section=section)
     if batch is None:
         messages.warning(request, _("没有待报送的结果。"))
         return redirect("disclosure:batch_list")
@@ -293,21 +341,28 @@ def batch_create(request):
 
 @role_required(*READERS)
 def batch_detail(request, pk: int):
-    batch = get_object_or_404(
-        ExportBatch.objects.select_related("created_by", "xlsx_file", "json_file"), pk=pk
+    user = request.user
+    batch = sel.batch_for(
+        user, pk, ExportBatch.objects.select_related("created_by", "xlsx_file", "json_file")
     )
-    items = batch.items.select_related("record", "version").order_by("row")
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    can_send = request.user.has_role(*svc.SEND_ROLES)
+    items = sel.batch_items_for(user, batch)
+    page = sel.bounded_page(
+        items.select_related("record", "version").order_by("row"),
+        request.GET.get("page"),
+        PAGE_SIZE,
+    )
+    whole = sel.batch_is_whole(user, batch)
     return render(
         request,
         "disclosure/batch_detail.html",
         {
             "batch": batch,
             "page": page,
-            "rejected": batch.items.filter(outcome="rejected").select_related("record"),
-            "feedback": batch.feedback.select_related("imported_by", "file"),
-            "can_send": can_send,
+            "rejected": items.filter(outcome="rejected").select_related("record"),
+            "feedback": batch.feedback.select_related("imported_by", "file") if whole else [],
+            "whole": whole,
+            "can_download": whole,
+            "can_send": whole and user.has_role(*svc.SEND_ROLES),
             "feedback_form": FeedbackForm(),
             "published_form": PublishedForm(initial={"published_on": timezone.localdate()}),
         },
@@ -316,14 +371,27 @@ def batch_detail(request, pk: int):
 
 @role_required(*READERS)
 def batch_progress(request, pk: int):
-    batch = get_object_or_404(ExportBatch, pk=pk)
-    return render(request, "disclosure/_batch_progress.html", {"batch": batch})
+    batch = sel.batch_for(request.user, pk)
+    return render(
+        request,
+        "disclosure/_batch_progress.html",
+        {"batch": batch, "can_download": sel.batch_is_whole(request.user, batch)},
+    )
+
+
+def _own_batch(request, pk: int) -> ExportBatch:
+    """A batch the user may act on: visible (else 404) and wholly within the user's scope
+    (else 403: a batch with other sections' rows is handled by the lead section)."""
+    batch = sel.batch_for(request.user, pk)
+    if not sel.batch_is_whole(request.user, batch):
+        raise PermissionDenied(_("本批次包含其他股室的记录，请由牵头股室登记平台反馈。"))
+    return batch
 
 
 @require_POST
 @role_required(*svc.SEND_ROLES)
 def batch_feedback(request, pk: int):
-    batch = get_object_or_404(ExportBatch, pk=pk)
+    batch = _own_batch(request, pk)
     form = FeedbackForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请选择平台反馈文件。"))
@@ -346,7 +414,7 @@ def batch_feedback(request, pk: int):
 @require_POST
 @role_required(*svc.SEND_ROLES)
 def batch_published(request, pk: int):
-    batch = get_object_or_404(ExportBatch, pk=pk)
+    batch = _own_batch(request, pk)
     form = PublishedForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写公示日期。"))

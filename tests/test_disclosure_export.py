@@ -304,7 +304,7 @@ def test_big_batches_build_in_the_background_with_progress(
 
 
 def test_batch_pages_and_actions_permissions(make_record, users, client_for):
-    make_record()
+    make_record(inspectors=[users[Role.INSPECTOR]])  # the role's inspector checked it
     senders = [Role.LEAD_SECTION, Role.SECTION_STAFF]
     assert_role_access(users, reverse("disclosure:batch_create"), senders, method="post")
     batch = ExportBatch.objects.first()

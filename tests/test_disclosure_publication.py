@@ -415,8 +415,10 @@ READERS = [
 ]
 
 
-def test_publication_pages_permissions(users, make_record):
-    record = make_record()
+def test_publication_pages_permissions(users, make_record, inspector_user):
+    # The role's inspector checked this visit (谁检查、谁录入、谁公示: inspectors see their own
+    # visits' records; the section scoping is tested in test_disclosure_scoping.py).
+    record = make_record(inspectors=[inspector_user, users[Role.INSPECTOR]])
     assert_role_access(users, reverse("disclosure:publication_list"), READERS)
     assert_role_access(users, reverse("disclosure:publication_detail", args=[record.pk]), READERS)
     assert_role_access(users, reverse("disclosure:batch_list"), READERS)
@@ -439,7 +441,7 @@ def test_publication_pages_permissions(users, make_record):
 
 
 def test_decide_and_recheck_views_permissions(users, make_record, inspector_user):
-    record = make_record()
+    record = make_record(inspectors=[inspector_user, users[Role.INSPECTOR]])
     version = svc.correction_propose(
         actor=inspector_user, record=record, result_text="new", reason="r"
     )
@@ -481,7 +483,7 @@ def test_list_shows_the_deadline_pending_label_and_the_overdue_list_for_discipli
 
 
 def test_correction_flow_through_the_browser(make_record, client_for, users, inspector_user):
-    record = make_record(result="未发现问题")
+    record = make_record(result="未发现问题", inspectors=[users[Role.INSPECTOR]])
     inspector = client_for(Role.INSPECTOR)
     url = reverse("disclosure:correction_propose", args=[record.pk])
     inspector.post(url, {"result_text": "未发现开展本次抽查涉及的经营活动", "reason": "企业已停业"})

@@ -133,6 +133,18 @@ CELERY_BEAT_SCHEDULE["disclosure-deadline-scan"] = {
     "task": "disclosure.tasks.deadline_scan",
     "schedule": _inspectors_crontab(hour=7, minute=30),
 }
+# core: notification e-mails the deadline scan's set-based INSERTs wrote, and lost / failed
+# ones, are (re-)queued every 10 minutes (the scan task also sweeps right after each run).
+CELERY_BEAT_SCHEDULE["core-notification-email-sweep"] = {
+    "task": "core.tasks.notification_email_sweep",
+    "schedule": _inspectors_crontab(minute="*/10"),
+}
+# oversight (issue 8): every performed draw re-verified nightly, 02:30 Asia/Shanghai, so an
+# altered draw raises the discipline group's red flag without anyone opening it.
+CELERY_BEAT_SCHEDULE["oversight-draws-verify-all"] = {
+    "task": "oversight.tasks.draws_verify_all",
+    "schedule": _inspectors_crontab(hour=2, minute=30),
+}
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -181,8 +193,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # --- E-mail ------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_URL (django-environ, e.g. smtp://mail.intranet:25) names the mail server. Without it:
+# the console backend here, a file backend under var/mail in development (local.py), e-mail
+# switched off in production (production.py: the intranet may have no mail server).
+# EMAIL_BACKEND in the environment overrides the backend the URL implies.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_HOST = ""
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_BACKEND)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@wugang.invalid")
+# Notifications are also e-mailed (core.mail) to active users with an address.
+NOTIFICATION_EMAIL_ENABLED = env.bool("NOTIFICATION_EMAIL_ENABLED", default=True)
+# The site's address for links in e-mails, e.g. https://inspect.wugang.gov.cn
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- The bureau --------------------------------------------------------------------------------
 BUREAU_NAME = "舞钢市工业信息化和商务局"

@@ -5,9 +5,17 @@ import os
 os.environ["DEBUG"] = "false"
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import EMAIL_HOST, env
 
 SECRET_KEY = env.str("SECRET_KEY")
+
+# E-mail only with a mail server: without EMAIL_URL (no EMAIL_HOST) notifications stay in-app
+# and `manage.py check` says so (core.I001); nothing is printed to the console or logs.
+
+if not EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+    NOTIFICATION_EMAIL_ENABLED = False
+SITE_URL = env.str("SITE_URL", default="")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -1,0 +1,25 @@
+"""Background jobs of the shell: notification e-mail (``core.mail``). Both are safe to run
+twice; no ETA/countdown tasks."""
+
+from celery import shared_task
+
+
+@shared_task(
+    name="core.tasks.notification_email_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def notification_email_send(notification_id: int) -> str:
+    """Send one notification's e-mail (idempotent: claimed by one conditional UPDATE)."""
+    from .mail import notification_email_deliver
+
+    return notification_email_deliver(notification_id=notification_id)
+
+
+@shared_task(name="core.tasks.notification_email_sweep", acks_late=True, ignore_result=True)
+def notification_email_sweep() -> dict:
+    """Queue e-mails of notifications written by set-based SQL; re-queue lost / failed ones."""
+    from .mail import notification_email_sweep as sweep
+
+    return sweep()
