@@ -3,12 +3,18 @@
 - baseline: the plain per-tier ``(SELECT … WHERE tier = t ORDER BY random() LIMIT n)`` ×4 UNION
   ALL on the same table — uniform, but neither reproducible nor verifiable.
 - ours (Python tickets): the whole WGDRAW-1 draw with the engine the server uses
-  (``inspections.drawing.verify``): fetch the population ordered by USCC (``COLLATE "C"``),
-  build manifest.csv, sha256 it, the seed string, a ticket for every enterprise, per-tier
-  selection (streaming, bounded heaps), inspector teams for every selected enterprise (60
-  inspectors, k = 2), and draw.json. Peak RSS is measured in a forked child process.
+  (``inspections.drawing.verify``): the manifest lines concatenated by PostgreSQL in USCC order
+  (``COLLATE "C"``, one bytea) and checked by the engine, its sha256, the seed string, a ticket
+  for every enterprise (hashlib copies of the seed's hash state, loops in C), per-tier
+  selection (bounded filter + sort), inspector teams for every selected enterprise (60
+  inspectors, k = 2), and draw.json. Peak RSS is measured in a forked child process. Once per
+  size the result is compared with the engine's reference implementation.
+- ours (Python tickets, 2 forked workers): the same with the ticket hashing split over two
+  processes (``select_table(workers=2)``) — helps on a machine with an idle core, not on a
+  busy 2-core box.
 - ours (PostgreSQL tickets): same manifest and hash, but the tickets and the per-tier selection
-  are computed by PostgreSQL's built-in ``sha256()``; the result must equal the Python one.
+  are computed by PostgreSQL's built-in ``sha256()`` (ORDER BY the digest bytes, USCC in "C"
+  collation), four tiers on four connections; the result must equal the Python one.
 
 Target: ours ≤ 4× the baseline (i.e. ratio baseline/ours ≥ 0.25) with peak memory ≤ 500 MB.
 The table ``bench_draw_population`` is created in the bench database (not a Django model) so
@@ -99,6 +105,25 @@ def _fetch_manifest() -> bytes:
         return engine.build_manifest(r for chunk in rows for r in chunk)
 
 
+def _fetch_manifest_agg() -> bytes:
+    """The same bytes as one value: PostgreSQL concatenates the lines in USCC order (index scan
+    on ``uscc COLLATE "C"``) and sends one bytea; Python checks it with the engine's
+    read_manifest (sorted, unique, canonical — an unsorted result would raise, never pass)."""
+    from django.db import connection
+
+    from inspections.drawing import verify as engine
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT convert_to(coalesce(string_agg(line, ''), ''), 'UTF8') FROM (
+                    SELECT uscc || ',' || tier || E'\\n' AS line FROM {TABLE}
+                    ORDER BY uscc COLLATE "C") AS rows"""
+        )
+        data = b"uscc,tier\n" + bytes(cursor.fetchone()[0])
+    engine.read_manifest(data)  # canonical form, sorted, unique — or ValueError
+    return data
+
+
 def _fetch_manifest_copy() -> bytes:
     """The same bytes through COPY: PostgreSQL writes the manifest lines (codes need no
     escaping), Python only appends chunks and checks them with the engine's read_manifest."""
@@ -152,14 +177,15 @@ def _seed(manifest, inspectors, experts, counts) -> str:
     )
 
 
-def _ours_python(counts) -> dict:
+def _ours_python(counts, workers: int = 1) -> dict:
     from inspections.drawing import document
     from inspections.drawing import verify as engine
 
-    manifest = _fetch_manifest_copy()
+    manifest = _fetch_manifest_agg()
     inspectors = _inspectors()
     experts = engine.build_expert_manifest([])
     doc = document.perform(
+        workers=workers,
         draw_id=1,
         manifest=manifest,
         inspectors=inspectors,
@@ -177,18 +203,28 @@ def _ours_python(counts) -> dict:
     return doc
 
 
+def _database_url() -> str:
+    """The database Django uses now: bench.common.switch_database points Django at the module
+    family's database (wugang_bench_draws) and sets DATABASE_URL. (The first version connected
+    to BENCH_DATABASE_URL, the base bench database, where a stale bench_draw_population of
+    another size was left from an earlier run: that, not the tickets, made the run fail with
+    "PostgreSQL tickets differ".)"""
+    return os.environ["DATABASE_URL"]
+
+
 def _tier_tickets(seed: str, tier: str, n: int) -> list[dict]:
     import psycopg
 
-    from bench.common import BENCH_DATABASE_URL
-
     if not n:
         return []
-    with psycopg.connect(BENCH_DATABASE_URL) as conn:
+    with psycopg.connect(_database_url()) as conn:
+        # ORDER BY the bytea digest (bytewise, like the engine) and the USCC in "C" collation:
+        # no dependence on the database's default collation.
         rows = conn.execute(
             f"""SELECT uscc, encode(sha256(convert_to(%s || uscc, 'UTF8')), 'hex') AS ticket
-                FROM {TABLE} WHERE tier = %s ORDER BY 2, uscc COLLATE "C" LIMIT %s""",
-            [seed + "|ENT|", tier, n],
+                FROM {TABLE} WHERE tier = %s
+                ORDER BY sha256(convert_to(%s || uscc, 'UTF8')), uscc COLLATE "C" LIMIT %s""",
+            [seed + "|ENT|", tier, seed + "|ENT|", n],
         ).fetchall()
     return [{"uscc": u, "tier": tier, "ticket": k} for u, k in rows]
 
@@ -200,7 +236,7 @@ def _ours_postgres(counts) -> list:
 
     from inspections.drawing import verify as engine
 
-    manifest = _fetch_manifest_copy()
+    manifest = _fetch_manifest_agg()
     inspectors = _inspectors()
     experts = engine.build_expert_manifest([])
     seed = _seed(manifest, inspectors, experts, counts)
@@ -212,6 +248,20 @@ def _ours_postgres(counts) -> list:
     return selected
 
 
+def _check_against_reference(doc, manifest, counts) -> None:
+    """The fast engine (C-level hashing loops, forked workers, lazy team walk) gives exactly
+    what the reference implementation gives on this population."""
+    from inspections.drawing import verify as engine
+
+    _, usccs, tiers = engine.read_manifest(manifest)
+    seed = doc["seed_string"]
+    reference = engine.select_table_reference(seed, usccs, tiers, counts)
+    assert doc["selected"] == reference, "fast selection differs from the reference"
+    pool = engine.parse_inspectors(_inspectors())
+    teams = engine.build_teams_reference(seed, reference, pool, K, ["hazchem"])
+    assert [t["drawn"] for t in doc["teams"]] == [t["drawn"] for t in teams], "teams differ"
+
+
 def _in_child(fn):
     """Run ``fn`` in a forked child; -> (seconds, peak RSS MB of the child)."""
     from django.db import connections
@@ -221,10 +271,18 @@ def _in_child(fn):
     pid = os.fork()
     if pid == 0:  # child
         os.close(read)
+        from inspections.drawing import verify as engine
+
+        engine._LAST_READ.clear()  # no manifest check remembered from the parent's runs
         start = time.perf_counter()
         fn()
         seconds = time.perf_counter() - start
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # the forked ticket workers' peak is added (an upper bound: pages they share with
+        # this process count twice)
+        peak_mb = (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        ) / 1024
         os.write(write, f"{seconds} {peak_mb}".encode())
         os._exit(0)
     os.close(write)
@@ -241,11 +299,17 @@ def run(sizes: list[int]) -> list[dict]:
         counts = _counts(_tier_sizes())
         selected_total = sum(counts.values())
         baseline = timed(lambda counts=counts: _baseline(counts), repeat=3)
-        assert _fetch_manifest() == _fetch_manifest_copy(), "COPY manifest differs"
+        manifest = _fetch_manifest()
+        assert manifest == _fetch_manifest_copy() == _fetch_manifest_agg(), "manifests differ"
         doc = _ours_python(counts)  # warm-up and correctness
+        _check_against_reference(doc, manifest, counts)
         assert _ours_postgres(counts) == doc["selected"], "PostgreSQL tickets differ"
         py_seconds, py_peak = min(
             (_in_child(lambda counts=counts: _ours_python(counts)) for _ in range(3)),
+            key=lambda r: r[0],
+        )
+        fork_seconds, fork_peak = min(
+            (_in_child(lambda counts=counts: _ours_python(counts, workers=2)) for _ in range(3)),
             key=lambda r: r[0],
         )
         pg_seconds, pg_peak = min(
@@ -254,6 +318,7 @@ def run(sizes: list[int]) -> list[dict]:
         )
         for label, seconds, peak in (
             ("Python tickets", py_seconds, py_peak),
+            ("Python tickets, 2 forked workers", fork_seconds, fork_peak),
             ("PostgreSQL sha256() tickets", pg_seconds, pg_peak),
         ):
             rows.append(

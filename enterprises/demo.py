@@ -306,6 +306,17 @@ def seed_reference() -> dict:
     return trades
 
 
+# trade code → (group name, group USCC): fictitious groups for the demo.
+DEMO_GROUPS = {
+    "refined_oil": ("河南豫中石油销售集团有限公司", uscc_make("91410400MA40GRP01")),
+    "car_sales": ("平顶山中原汽车贸易集团有限公司", uscc_make("91410400MA40GRP02")),
+}
+
+
+def individual_type(enterprise: Enterprise) -> bool:
+    return enterprise.enterprise_type == Enterprise.EnterpriseType.INDIVIDUAL
+
+
 def random_uscc(rng: random.Random, *, individual: bool = False) -> str:
     body = "".join(rng.choice(CHARSET) for _ in range(9))
     return uscc_make(("92" if individual else "91") + DIVISION + body)
@@ -379,6 +390,16 @@ def seed(*, stdout) -> None:
         if code == "car_sales" and rng.random() < 0.3:
             extra.append("used_car")
         trade_links.append(extra)
+    # Groups (所属集团): every third enterprise of a trade belongs to that trade's group, up to
+    # five (no random draws, so the rest of the demo stays as it was).
+    members: dict[str, int] = {}
+    for n, (enterprise, codes) in enumerate(zip(enterprises, trade_links, strict=True)):
+        group = DEMO_GROUPS.get(codes[0])
+        if group is None or individual_type(enterprise) or n % 3:
+            continue
+        if members.get(codes[0], 0) < 5:
+            members[codes[0]] = members.get(codes[0], 0) + 1
+            enterprise.group_name, enterprise.group_uscc = group
     # A real pre-2016 code whose check digit fails, accepted with a recorded reason.
     enterprises[0].uscc = "91350203M0001QKT19"
     enterprises[0].uscc_override_reason = "2016年前登记的真实代码，经登记机关核实"

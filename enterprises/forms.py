@@ -1,8 +1,32 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy
 
-from .models import CheckItem, CheckMethod, Enterprise, Licence, RiskAssessment, RiskTier, Trade
+from .models import (
+    CheckItem,
+    CheckMethod,
+    Enterprise,
+    Licence,
+    RiskAssessment,
+    RiskTier,
+    Trade,
+    group_name_normalise,
+)
 from .uscc import normalise, uscc_check
+
+
+class DatalistInput(forms.TextInput):
+    """A text input suggesting ``options`` (an HTML datalist: no script, CSP-safe)."""
+
+    def __init__(self, *, list_id: str, options=(), attrs=None):
+        super().__init__(attrs={**(attrs or {}), "list": list_id})
+        self.list_id, self.options = list_id, options
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((o,) for o in self.options))
+        return html + format_html('<datalist id="{}">{}</datalist>', self.list_id, options)
 
 
 class EnterpriseForm(forms.ModelForm):
@@ -19,6 +43,8 @@ class EnterpriseForm(forms.ModelForm):
             "uscc_override_reason",
             "name",
             "legal_representative",
+            "group_name",
+            "group_uscc",
             "contact_person",
             "contact_phone",
             "registered_address",
@@ -45,6 +71,27 @@ class EnterpriseForm(forms.ModelForm):
         if check.warning and not (data.get("uscc_override_reason") or "").strip():
             self.add_error("uscc_override_reason", check.warning)
         return data
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .selectors import enterprise_groups
+
+        # Suggest the names already in use: recusals match the exact name.
+        self.fields["group_name"].widget = DatalistInput(
+            list_id="enterprise-groups", options=enterprise_groups()
+        )
+
+    def clean_group_name(self):
+        return group_name_normalise(self.cleaned_data.get("group_name"))
+
+    def clean_group_uscc(self):
+        value = self.cleaned_data.get("group_uscc") or ""
+        if not value.strip():
+            return ""
+        check = uscc_check(value)
+        if check.error:
+            raise ValidationError(check.error)
+        return check.value
 
     def validate_unique(self):
         # uniqueness is checked on the normalised code by the service
@@ -141,6 +188,12 @@ class ListFilterForm(forms.Form):
     )
     section = forms.ModelChoiceField(label="责任股室", queryset=None, required=False)
     licence = forms.ChoiceField(label="许可证", required=False)
+    group = forms.CharField(
+        label=gettext_lazy("所属集团"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("所属集团（全称）")}),
+    )
 
     def __init__(self, *args, licence_types=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,12 +1,18 @@
 """The enterprise register (检查对象名录库) and the check-item list (随机抽查事项清单).
 
-Other apps rely on these names: Enterprise (uscc, name, legal_representative, township, trades,
-enterprise_type, scale, status, section), RiskAssessment / RiskTier, Licence, CheckItem
+Other apps rely on these names: Enterprise (uscc, name, legal_representative, group_name,
+group_uscc, township, trades, enterprise_type, scale, status, section), group_name_normalise, RiskAssessment / RiskTier, Licence, CheckItem
 (trades, methods, required_qualification, section), CheckMethod, Trade, Township.
 """
 
 from django.conf import settings
 from django.db import models
+
+
+def group_name_normalise(value) -> str:
+    """The form a group name (所属集团) is stored and matched in: trimmed, inner runs of
+    whitespace (also U+3000) collapsed to one space — what the import's text cleaning does."""
+    return " ".join(str(value or "").split())
 
 
 class RiskTier(models.TextChoices):
@@ -109,6 +115,25 @@ class Enterprise(models.Model):
     )
     name = models.CharField("企业名称", max_length=200, db_index=True)
     legal_representative = models.CharField("法定代表人/负责人", max_length=64, blank=True)
+    # 所属集团: a recusal may name a group (inspectors.Recusal.group), matched on this exact
+    # (normalised) name. ``db_default`` so that inserts naming only the older columns (the
+    # PostgreSQL COPY of the import) still store "".
+    group_name = models.CharField(
+        "所属集团",
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="集团（母公司）名称；同一集团的企业须填写完全相同的名称，回避申报按此名称匹配",
+    )
+    group_uscc = models.CharField(
+        "集团统一社会信用代码",
+        max_length=18,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="可空；集团（母公司）的统一社会信用代码",
+    )
     contact_person = models.CharField("联系人", max_length=64, blank=True)
     contact_phone = models.CharField("联系电话", max_length=32, blank=True)
     registered_address = models.CharField("注册地址", max_length=255, blank=True)
@@ -146,10 +171,26 @@ class Enterprise(models.Model):
             models.Index(fields=["enterprise_type", "uscc"], name="ent_type_uscc"),
             models.Index(fields=["scale", "uscc"], name="ent_scale_uscc"),
             models.Index(fields=["section", "uscc"], name="ent_section_uscc"),
+            models.Index(fields=["group_name", "uscc"], name="ent_group_uscc"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.uscc}）"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext as _
+
+        from .uscc import uscc_check
+
+        self.group_name = group_name_normalise(self.group_name)
+        if self.group_uscc:
+            check = uscc_check(self.group_uscc)
+            if check.error:
+                raise ValidationError({"group_uscc": check.error})
+            self.group_uscc = check.value
+        if self.group_uscc and not self.group_name:
+            raise ValidationError({"group_name": _("填写集团统一社会信用代码时须填写所属集团名称")})
 
 
 class RiskAssessment(models.Model):

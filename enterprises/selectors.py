@@ -6,7 +6,15 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from .models import CheckItem, Enterprise, Licence, RiskAssessment, Township, Trade
+from .models import (
+    CheckItem,
+    Enterprise,
+    Licence,
+    RiskAssessment,
+    Township,
+    Trade,
+    group_name_normalise,
+)
 
 
 def _tier_subquery(on: dt.date):
@@ -49,6 +57,16 @@ def tier_history(*, enterprise: Enterprise) -> QuerySet[RiskAssessment]:
     return enterprise.assessments.select_related("entered_by").order_by("-effective_date", "-id")
 
 
+def enterprise_groups(*, limit: int = 2000) -> list[str]:
+    """The distinct group names (所属集团) of the register, sorted; served by ent_group_uscc."""
+    return list(
+        Enterprise.objects.exclude(group_name="")
+        .order_by("group_name")
+        .values_list("group_name", flat=True)
+        .distinct()[:limit]
+    )
+
+
 def licence_types() -> list[str]:
     return list(Licence.objects.order_by().values_list("licence_type", flat=True).distinct())
 
@@ -64,6 +82,7 @@ LIST_FILTERS = (
     "section",
     "tier",
     "licence",
+    "group",
 )
 
 
@@ -93,6 +112,9 @@ def enterprise_search(*, params: dict, on: dt.date) -> QuerySet[Enterprise]:
             qs = qs.filter(**{name: params[name]})
     if params.get("section"):
         qs = qs.filter(section_id=params["section"])
+    if params.get("group"):
+        # exact (normalised) name, as recusals match it; index ent_group_uscc
+        qs = qs.filter(group_name=group_name_normalise(params["group"]))
     if params.get("licence"):
         qs = qs.filter(
             pk__in=Licence.objects.filter(licence_type=params["licence"]).values("enterprise_id")

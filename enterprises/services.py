@@ -36,6 +36,8 @@ ENTERPRISE_FIELDS = (
     "uscc_override_reason",
     "name",
     "legal_representative",
+    "group_name",
+    "group_uscc",
     "contact_person",
     "contact_phone",
     "registered_address",
@@ -215,23 +217,41 @@ def import_apply(
     Returns (preview, counts). Raises ``ImportRefused`` when any row (or the file) is wrong.
     ``expected_sha256`` ties a confirmation to the file that was previewed. An unchanged file
     writes nothing at all (no rows, no audit event). One audit event per applied batch."""
-    from core.spreadsheets import run_preview
+    from core.spreadsheets import run_preview, stream_preview
 
     from .importers import IMPORTERS
 
     importer = IMPORTERS[kind]()
     with transaction.atomic():
-        preview = run_preview(
-            importer, source, filename=filename, max_bytes=max_bytes, progress=progress
-        )
+        if hasattr(importer, "writer"):
+            # Streamed (bounded memory): each validated chunk is written as it is read; any
+            # error anywhere raises below and rolls the whole transaction back.
+            writer = importer.writer(actor=actor)
+            preview = stream_preview(
+                importer,
+                source,
+                filename=filename,
+                max_bytes=max_bytes,
+                progress=progress,
+                on_chunk=writer,
+            )
+        else:
+            writer = None
+            preview = run_preview(
+                importer, source, filename=filename, max_bytes=max_bytes, progress=progress
+            )
         if not preview.ok:
             raise ImportRefused(preview)
         if expected_sha256 and preview.sha256 != expected_sha256:
             raise ValidationError("文件与预览时不一致，请重新上传预览")
+        # The writer's last step (set-based insert, index rebuild) runs even when nothing
+        # turned out new: it may have prepared the tables.
+        written = writer.finish() if writer is not None else None
         counts = preview.counts
         if counts["new"] == 0 and counts["updated"] == 0:
             return preview, {"created": 0, "updated": 0}
-        written = importer.apply(preview, actor=actor)
+        if written is None:
+            written = importer.apply(preview, actor=actor)
         audit_record(
             event_type=f"{kind}.import",
             actor=actor,
@@ -337,7 +357,7 @@ def import_batch_preview(*, batch_id: int) -> None:
     from django.conf import settings
     from django.db.models import F
 
-    from core.spreadsheets import run_preview
+    from core.spreadsheets import stream_preview
 
     from .importers import IMPORTERS
 
@@ -348,7 +368,7 @@ def import_batch_preview(*, batch_id: int) -> None:
     def progress(n):
         ImportBatch.objects.filter(pk=batch_id).update(progress=min(90, F("progress") + 5))
 
-    preview = run_preview(
+    preview = stream_preview(  # bounded memory: counts, the first errors, a sample of rows
         IMPORTERS[batch.kind](),
         batch.stored_path,
         filename=batch.filename,
@@ -361,7 +381,7 @@ def import_batch_preview(*, batch_id: int) -> None:
         counts=summary,
         errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],
         progress=100,
-        message="" if preview.ok else f"共 {len(preview.errors)} 处错误",
+        message="" if preview.ok else f"共 {preview.error_count} 处错误",
     )
 
 

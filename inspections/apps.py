@@ -6,7 +6,6 @@ class InspectionsConfig(AppConfig):
     verbose_name = "抽查计划、任务与检查"
 
     def ready(self):
-        # Registers the visits' file purposes (core.uploads) and their read permission, and the
-        # visits' batch-printing task.
-        from . import tasks_visits  # noqa: F401
+        # Registers the file purposes (core.uploads) of plans and visits with their read
+        # permissions. (Celery tasks are found through inspections/tasks.py.)
         from .services import plans, visits  # noqa: F401

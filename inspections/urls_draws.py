@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/<int:pk>/draw/commit/", draws.draw_commit, name="draw_commit"),
     path("draws/<int:pk>/", draws.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/perform/", draws.draw_perform, name="draw_perform"),
+    path("draws/<int:pk>/status/", draws.draw_status, name="draw_status"),
     path("draws/<int:pk>/void/", draws.draw_void, name="draw_void"),
     path(
         "draws/<int:pk>/selections/<int:selection_pk>/replace/",

@@ -1,6 +1,7 @@
 """Demo roster: 24 inspectors across the sections, certificates (some expiring soon, one
-expired), a few on leave or suspended, qualifications, training, two recusals, experts and
-agencies. Dates are relative to today so the demo stays meaningful."""
+expired), a few on leave or suspended, qualifications, training, three recusals (an
+enterprise, a legal representative, a group), experts and agencies. Dates are relative to
+today so the demo stays meaningful."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -8,6 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Section, User
+from enterprises.demo import DEMO_GROUPS
 from enterprises.models import Enterprise, Trade
 
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
@@ -146,6 +148,16 @@ def seed(*, stdout) -> None:
                 reason="kinship",
                 reason_detail="配偶在该企业任财务负责人",
                 declared_on=today - timedelta(days=60),
+                approved_by=admin,
+            )
+        group_name = DEMO_GROUPS["car_sales"][0]
+        if Enterprise.objects.filter(group_name=group_name).exists():
+            Recusal.objects.create(
+                inspector=by_staff["WG005"],
+                group=group_name,
+                reason="former_employment",
+                reason_detail="2023年前曾在该集团下属企业任职",
+                declared_on=today - timedelta(days=40),
                 approved_by=admin,
             )
         Recusal.objects.create(

@@ -1,8 +1,18 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from enterprises.models import CheckItem, Enterprise, ProfessionalQualification, Trade
+from enterprises.forms import DatalistInput
+from enterprises.models import (
+    CheckItem,
+    Enterprise,
+    ProfessionalQualification,
+    Trade,
+    group_name_normalise,
+)
+from enterprises.selectors import enterprise_groups
 
 from . import crypto
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
@@ -103,27 +113,44 @@ class RecusalForm(forms.ModelForm):
         label="回避企业（统一社会信用代码）",
         max_length=18,
         required=False,
-        help_text="与“回避法定代表人”二选一",
+        help_text=gettext_lazy("回避企业、回避法定代表人、回避集团三者填一项"),
     )
 
     class Meta:
         model = Recusal
-        fields = ["legal_representative", "reason", "reason_detail", "declared_on"]
+        fields = ["legal_representative", "group", "reason", "reason_detail", "declared_on"]
         widgets = {"declared_on": DateInput()}
 
-    field_order = ["enterprise_uscc", "legal_representative", "reason", "reason_detail"]
+    field_order = ["enterprise_uscc", "legal_representative", "group", "reason", "reason_detail"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].widget = DatalistInput(
+            list_id="recusal-groups", options=enterprise_groups()
+        )
 
     def clean(self):
         data = super().clean()
         uscc = (data.get("enterprise_uscc") or "").strip().upper()
         representative = (data.get("legal_representative") or "").strip()
-        if bool(uscc) == bool(representative):
-            raise ValidationError("请填写回避企业或回避法定代表人（二选一）")
+        group = group_name_normalise(data.get("group"))
+        if sum(1 for t in (uscc, representative, group) if t) != 1:
+            raise ValidationError(_("请填写回避企业、回避法定代表人或回避集团（三选一）"))
         if uscc:
             enterprise = Enterprise.objects.filter(uscc=uscc).first()
             if enterprise is None:
                 self.add_error("enterprise_uscc", "名录库中没有该统一社会信用代码的企业")
             self.instance.enterprise = enterprise
+        if group:
+            # Matching is on the exact name: a name no enterprise carries is almost surely a typo
+            # and would silently recuse nobody.
+            if not Enterprise.objects.filter(group_name=group).exists():
+                self.add_error(
+                    "group",
+                    _("名录库中没有“所属集团”为“%(group)s”的企业，请核对集团名称")
+                    % {"group": group},
+                )
+            data["group"] = self.instance.group = group
         return data
 
 

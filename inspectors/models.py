@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from enterprises.models import ProfessionalQualification
+from core.append_only import append_only_refusal
+from enterprises.models import ProfessionalQualification, group_name_normalise
 
 from . import crypto
 
@@ -268,9 +269,16 @@ class Agency(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class RecusalQuerySet(models.QuerySet):
+    def delete(self):
+        raise append_only_refusal(self.model, "delete")
+
+
 class Recusal(models.Model):
-    """A recusal declaration (回避). Names one person (inspector, expert or agency) and either one
-    enterprise or every enterprise of a legal representative. Ended, never deleted."""
+    """A recusal declaration (回避). Names one person (inspector, expert or agency) and exactly one
+    of: one enterprise, every enterprise of a legal representative (exact trimmed name), every
+    enterprise of a group (``Enterprise.group_name``, exact normalised name). Ended, never
+    deleted."""
 
     class Reason(models.TextChoices):
         KINSHIP = "kinship", "亲属关系"
@@ -316,6 +324,13 @@ class Recusal(models.Model):
         blank=True,
         help_text="填写后，该法定代表人名下的全部企业均回避",
     )
+    group = models.CharField(
+        "回避集团",
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="填写后，名录库中“所属集团”为该名称的全部企业均回避",
+    )
     reason = models.CharField("回避事由", max_length=32, choices=Reason)
     reason_detail = models.CharField("事由说明", max_length=200, blank=True)
     declared_on = models.DateField("申报日期")
@@ -328,6 +343,11 @@ class Recusal(models.Model):
     ended_on = models.DateField("终止日期", null=True, blank=True, help_text="终止日起不再回避")
     end_reason = models.CharField("终止理由", max_length=200, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = RecusalQuerySet.as_manager()
+    # Ended (``services.recusal_end``), never deleted: refused on the instance and the queryset.
+    append_only_noun = "回避申报"
+    append_only_delete_hint = "，只能终止"
 
     class Meta:
         verbose_name = "回避申报"
@@ -344,8 +364,9 @@ class Recusal(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(enterprise__isnull=False, legal_representative="")
-                    | (Q(enterprise__isnull=True) & ~Q(legal_representative=""))
+                    Q(enterprise__isnull=False, legal_representative="", group="")
+                    | (Q(enterprise__isnull=True, group="") & ~Q(legal_representative=""))
+                    | (Q(enterprise__isnull=True, legal_representative="") & ~Q(group=""))
                 ),
                 name="recusal_one_target",
             ),
@@ -354,10 +375,22 @@ class Recusal(models.Model):
     def __str__(self) -> str:
         return f"回避 {self.target_text()}"
 
+    @property
+    def scope(self) -> str:
+        """What the declaration names: ``enterprise``, ``legal_representative`` or ``group``."""
+        if self.enterprise_id:
+            return "enterprise"
+        return "group" if self.group else "legal_representative"
+
     def target_text(self) -> str:
         if self.enterprise_id:
             return self.enterprise.name
+        if self.group:
+            return f"集团“{self.group}”全部企业"
         return f"法定代表人“{self.legal_representative}”名下全部企业"
+
+    def delete(self, *args, **kwargs):
+        raise append_only_refusal(type(self), "delete")
 
     def is_in_force_for(self, start) -> bool:
         """Honoured for a window starting ``start`` unless ended on or before that day."""
@@ -366,4 +399,6 @@ class Recusal(models.Model):
     def matches(self, enterprise) -> bool:
         if self.enterprise_id:
             return self.enterprise_id == enterprise.pk
+        if self.group:
+            return group_name_normalise(getattr(enterprise, "group_name", "")) == self.group
         return (enterprise.legal_representative or "").strip() == self.legal_representative.strip()

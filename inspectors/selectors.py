@@ -17,7 +17,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from enterprises.models import CheckItem, ProfessionalQualification
+from enterprises.models import (
+    CheckItem,
+    Enterprise,
+    ProfessionalQualification,
+    group_name_normalise,
+)
 
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
 
@@ -143,14 +148,17 @@ class EligibilityContext:
         # The per-inspector parts that do not depend on the enterprise, computed once.
         self._base: dict[int, list[str]] = {i.pk: self._base_reasons(i) for i in self.inspectors}
         self._quals = {i.pk: frozenset(i.professional_qualifications) for i in self.inspectors}
-        # Recusals indexed by what they name, so an enterprise costs two dict look-ups.
+        # Recusals indexed by what they name, so an enterprise costs three dict look-ups.
         self._recused_enterprise: dict[int, list[tuple[int, str]]] = defaultdict(list)
         self._recused_representative: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self._recused_group: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for inspector in self.inspectors:
             for recusal in inspector.open_recusals:
                 entry = (inspector.pk, _recusal_reason(recusal))
                 if recusal.enterprise_id:
                     self._recused_enterprise[recusal.enterprise_id].append(entry)
+                elif recusal.group:
+                    self._recused_group[recusal.group].append(entry)
                 else:
                     self._recused_representative[recusal.legal_representative.strip()].append(entry)
         if check_items is not None:
@@ -209,6 +217,10 @@ class EligibilityContext:
         if representative:
             for inspector_id, reason in self._recused_representative.get(representative, ()):
                 recused[inspector_id].append(reason)
+        group = group_name_normalise(getattr(enterprise, "group_name", ""))
+        if group:
+            for inspector_id, reason in self._recused_group.get(group, ()):
+                recused[inspector_id].append(reason)
         results = []
         for inspector in self.inspectors:
             pk = inspector.pk
@@ -241,7 +253,7 @@ def inspector_eligibility(
 
     Ineligible: any 休假/停职/调离/退休 period touching the window; no certificate valid from
     ``start`` through ``end`` (expiry day inclusive); a recusal not ended on or before ``start``
-    naming the enterprise or its legal representative; ``load`` (checks in this task, in this
+    naming the enterprise, its legal representative or its group (``group_name``); ``load`` (checks in this task, in this
     calendar year) at the inspector's limits; an item the inspector is not authorised for
     (directly or through one of its trades). Professional qualifications are a team-level
     requirement: returned in ``qualifications`` for the draw to cover, never a refusal here.
@@ -250,6 +262,41 @@ def inspector_eligibility(
         start=start, end=end, load=load, inspectors=inspectors, check_items=check_items
     )
     return context.evaluate(enterprise, check_items)
+
+
+class RecusalTargets:
+    """Which enterprises of a draw population each person's open recusals name: the
+    ``recusals`` column (USCCs) of the draw's inspector and expert manifests.
+
+    ``ids``: population uscc → enterprise id; ``legal_reps``: legal representative (trimmed)
+    → population USCCs; ``people``: inspectors / experts / agencies with ``open_recusals``
+    prefetched (as ``EligibilityContext`` and ``expert_eligibility`` leave them). Group
+    recusals cost one query for all the groups named, whatever the population size."""
+
+    def __init__(self, *, ids: Mapping[str, int], legal_reps: Mapping[str, list[str]], people):
+        self.ids, self.legal_reps = ids, legal_reps
+        self.enterprise_usccs: dict[int, str] = {pk: uscc for uscc, pk in ids.items()}
+        names = {r.group for p in people for r in getattr(p, "open_recusals", ()) if r.group}
+        self.groups: dict[str, list[str]] = defaultdict(list)
+        if names:
+            for name, uscc in Enterprise.objects.filter(group_name__in=names).values_list(
+                "group_name", "uscc"
+            ):
+                if uscc in ids:
+                    self.groups[name].append(uscc)
+
+    def usccs(self, person) -> set[str]:
+        recused: set[str] = set()
+        for recusal in getattr(person, "open_recusals", ()):
+            if recusal.enterprise_id:
+                uscc = self.enterprise_usccs.get(recusal.enterprise_id)
+                if uscc:
+                    recused.add(uscc)
+            elif recusal.group:
+                recused.update(self.groups.get(recusal.group, ()))
+            else:
+                recused.update(self.legal_reps.get(recusal.legal_representative.strip(), ()))
+        return recused
 
 
 def _member_reasons(member, *, start, end, enterprise, required: set[str]) -> list[str]:

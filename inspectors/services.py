@@ -7,11 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.services import notification_send
+from enterprises.models import group_name_normalise
 
 from . import crypto
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
@@ -162,6 +164,10 @@ def training_add(*, actor, training: Training) -> Training:
 def recusal_declare(*, actor, recusal: Recusal) -> Recusal:
     recusal.approved_by = recusal.approved_by if recusal.approved_by_id else actor
     recusal.legal_representative = (recusal.legal_representative or "").strip()
+    recusal.group = group_name_normalise(recusal.group)
+    targets = [recusal.enterprise_id, recusal.legal_representative, recusal.group]
+    if sum(1 for t in targets if t) != 1:
+        raise ValidationError(_("回避对象须为企业、法定代表人或集团三者之一"))
     recusal.full_clean()
     recusal.save()
     _row_event("recusal.declared", actor=actor, row=recusal, reason=recusal.reason_detail)

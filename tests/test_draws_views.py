@@ -217,6 +217,7 @@ def test_evidence_zip_matches_engine_source(client_for, completed):
         "draw.json",
         "experts.csv",
         "inspectors.csv",
+        "joint_visits.json",
         "manifest.csv",
         "verify.py",
     ]

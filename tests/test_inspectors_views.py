@@ -197,7 +197,7 @@ def test_admin_suspends_and_records(client_for, roster):
         {"enterprise_uscc": "", "legal_representative": "", "reason": "kinship",
          "declared_on": today.isoformat()},
     )  # fmt: skip
-    assert "二选一" in response.content.decode()
+    assert "三选一" in response.content.decode()
     response = client.post(
         reverse("inspectors:recusal_add", args=[inspector.pk]),
         {"enterprise_uscc": "91350200776049653a", "reason": "former_employment",

@@ -38,8 +38,12 @@ def perform(
     witnesses=(),
     excluded=(),
     extra=None,
+    workers: int = 1,
+    progress=None,
 ) -> dict:
-    """The whole draw -> draw.json dict. Raises engine.DrawError (e.g. Shortfall)."""
+    """The whole draw -> draw.json dict. Raises engine.DrawError (e.g. Shortfall). ``workers``
+    > 1 hashes the tickets of a large population in that many forked processes (same result);
+    ``progress(stage, done, total)`` hears how far the tickets and the teams are."""
     if int(k) < 2:
         raise engine.DrawError("at least two inspectors per enterprise (art. 10)")
     if len([w for w in witnesses if str(w).strip()]) < 2:
@@ -66,6 +70,8 @@ def perform(
         k=k,
         required=sorted(required),
         specialties=sorted(specialties),
+        workers=workers,
+        progress=progress,
     )
     document = {
         "algorithm": engine.ALGORITHM,

@@ -14,14 +14,17 @@ VERIFY_SOURCE = Path(engine.__file__).with_suffix(".py")
 README = """WGDRAW-1 evidence package / 抽取证据包
 
 Files: manifest.csv (the frozen population), inspectors.csv (the frozen inspector pool),
-experts.csv (the frozen expert pool), draw.json (the draw), verify.py (the verifier).
+experts.csv (the frozen expert pool), draw.json (the draw), joint_visits.json (the joint visits
+this draw's enterprises were merged into: team before and after, who was added and why),
+verify.py (the verifier).
 
 Verify with any Python 3.8+ and nothing else:
 
     python3 verify.py
 
-It prints OK and exits 0 when the hashes, the seed string, every ticket, the per-tier selection
-and the teams match; otherwise it prints every difference and exits 1.
+It prints OK and exits 0 when the hashes, the seed string, every ticket, the per-tier selection,
+the teams and every joint-visit merge match (the merges are listed above OK); otherwise it prints
+every difference and exits 1.
 
 One ticket by hand (S is draw.json's seed_string):
 
@@ -41,6 +44,7 @@ def write_zip(
     manifest: bytes,
     inspectors: bytes,
     experts: bytes,
+    joint_visits=(),
     date_time=(2026, 1, 1, 0, 0, 0),
 ) -> None:
     """Write the package to ``out`` (path or binary file). Entries get a fixed timestamp, so
@@ -48,6 +52,7 @@ def write_zip(
     files = [
         ("README.txt", README.encode()),
         ("draw.json", dumps_draw(draw)),
+        ("joint_visits.json", dumps_draw(list(joint_visits))),
         ("manifest.csv", manifest),
         ("inspectors.csv", inspectors),
         ("experts.csv", experts),
@@ -72,7 +77,7 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 
 def read_zip(source) -> dict:
     """-> {name: bytes} of the package's files (folder prefix stripped); refuses odd members."""
-    wanted = {"draw.json", "manifest.csv", "inspectors.csv", "experts.csv"}
+    wanted = {"draw.json", "manifest.csv", "inspectors.csv", "experts.csv", "joint_visits.json"}
     found = {}
     with zipfile.ZipFile(source) as archive:
         for info in archive.infolist():
@@ -95,4 +100,8 @@ def verify_zip(source) -> list[str]:
     except ValueError as exc:
         return [f"draw.json: {exc}"]
     experts = files.get("experts.csv") or engine.build_expert_manifest([])
-    return engine.verify(draw, files["manifest.csv"], files["inspectors.csv"], experts)
+    try:
+        visits = engine.read_joint_visits(files.get("joint_visits.json"))
+    except ValueError as exc:
+        return [f"joint_visits.json: {exc}"]
+    return engine.verify(draw, files["manifest.csv"], files["inspectors.csv"], experts, visits)

@@ -197,6 +197,32 @@ def read_manifest(data: bytes):
     return _LAST_READ[key]
 
 
+_USCC_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TIER_CODES = frozenset(t.encode("ascii") for t in TIERS)
+
+
+def _two_columns_ok(body, lines, usccs, tiers) -> bool:
+    """The rows of a ``uscc,tier`` manifest match ``([0-9A-Z]{15,18},[ABCD]\\n)*`` — checked
+    with C-level passes instead of the regex (same rows accepted, a third of the time): only
+    those bytes; one comma per row, second to last; a known tier; a USCC of 15–18 symbols."""
+    from operator import itemgetter
+
+    return (
+        not body.translate(None, _USCC_BYTES + b",\n")
+        and body.count(b",") == len(lines)
+        and set(map(itemgetter(slice(-2, -1)), lines)) <= {b","}
+        and set(tiers) <= _TIER_CODES
+        and set(map(len, usccs)) <= {15, 16, 17, 18}
+    )
+
+
+def _bad_row(header, lines):
+    for number, line in enumerate(lines, start=2):
+        if not _row_pattern(len(header)).fullmatch(line + b"\n"):
+            raise ValueError(f"manifest.csv line {number}: bad row {line[:60]!r}")
+    raise ValueError("manifest.csv: bad rows")
+
+
 def read_manifest_uncached(data: bytes):
     """Check manifest.csv and return (header, usccs, tiers): usccs as bytes in file order,
     tiers as one-letter bytes. Checks: header starts uscc,tier; every row has the header's
@@ -213,14 +239,13 @@ def read_manifest_uncached(data: bytes):
         raise ValueError("manifest.csv: header must start with uscc,tier")
     lines = body.split(b"\n")
     lines.pop()  # after the last LF
-    if not _row_pattern(len(header)).fullmatch(body):
-        for number, line in enumerate(lines, start=2):
-            if not _row_pattern(len(header)).fullmatch(line + b"\n"):
-                raise ValueError(f"manifest.csv line {number}: bad row {line[:60]!r}")
-        raise ValueError("manifest.csv: bad rows")
     if len(header) == 2:
-        usccs = [line[:-2] for line in lines]
-        tiers = [line[-1:] for line in lines]
+        usccs = list(map(operator.itemgetter(slice(None, -2)), lines))
+        tiers = list(map(operator.itemgetter(slice(-1, None)), lines))
+        if not _two_columns_ok(body, lines, usccs, tiers):
+            _bad_row(header, lines)
+    elif not _row_pattern(len(header)).fullmatch(body):
+        _bad_row(header, lines)
     else:
         usccs = [line.split(b",", 1)[0] for line in lines]
         tiers = [line[len(u) + 1 : len(u) + 2] for u, line in zip(usccs, lines)]  # noqa: B905
@@ -270,6 +295,7 @@ def parse_inspectors(data: bytes):
                 "recusals": frozenset(_split(recusals)),
             }
         )
+    _check_unique([row["staff_number"] for row in out], "staff number in inspectors.csv")
     return out
 
 
@@ -351,11 +377,10 @@ def expert_ticket(seed: str, uscc: str, code: str) -> str:
     return sha256_hex((seed + "|EXP|" + uscc + "|" + code).encode("utf-8"))
 
 
-def select_table(seed: str, usccs, tiers, counts) -> list:
-    """The selection. usccs (bytes) and tiers (one-letter bytes) are parallel lists. Per tier,
-    the counts[tier] enterprises with the smallest tickets (tie: smaller USCC). Returns dicts
-    uscc/tier/ticket ordered by tier, then ticket. Lowercase hex order equals byte order, so
-    digests are compared as bytes."""
+def select_table_reference(seed: str, usccs, tiers, counts) -> list:
+    """The selection as first written (one Python-level hash per row): the reference the fast
+    ``select_table`` is tested against. Per tier, the counts[tier] enterprises with the
+    smallest tickets (tie: smaller USCC), as dicts uscc/tier/ticket by tier, then ticket."""
     import heapq
 
     sha = hashlib.sha256
@@ -376,6 +401,152 @@ def select_table(seed: str, usccs, tiers, counts) -> list:
     return selected
 
 
+_CHUNK = 1 << 16
+# Below this many rows a draw hashes in one process (forking costs more than it saves).
+FORK_MIN_ROWS = 1 << 18
+
+
+def prefixed_digests(prefix_state, messages) -> list:
+    """[sha256(prefix + m).digest() for m in messages], computed from copies of the hash state
+    after the prefix (S is several blocks long, each ticket then hashes only its last block)
+    with the loops in C (map/starmap), in chunks to bound memory. Same digests, fewer cycles."""
+    from collections import deque
+    from itertools import repeat, starmap
+
+    kind = type(prefix_state)
+    copy = prefix_state.copy
+    out = []
+    for start in range(0, len(messages), _CHUNK):
+        part = messages[start : start + _CHUNK]
+        states = list(starmap(copy, repeat((), len(part))))
+        deque(map(kind.update, states, part), maxlen=0)
+        out.extend(map(kind.digest, states))
+    return out
+
+
+def _tier_members(usccs, tier_bytes: bytes, code: bytes) -> list:
+    """The usccs whose tier (one byte each in ``tier_bytes``) is ``code``, in order."""
+    from itertools import compress
+
+    table = bytearray(256)
+    table[code[0]] = 1
+    return list(compress(usccs, tier_bytes.translate(table)))
+
+
+def _smallest(prefix_state, members, n) -> list:
+    """The n (digest, uscc) pairs with the smallest digests (tie: smaller uscc), i.e.
+    ``heapq.nsmallest(n, zip(digests, members))`` without its Python-level loop: keep, with a
+    C-level filter, every pair whose digest is at most a bound that about 2n + 64 of the
+    uniformly distributed digests fall under (raised until at least n pass), then sort those.
+    Every pair left out has a larger digest than all n kept ones, so the result is exact."""
+    from itertools import compress
+
+    digests = prefixed_digests(prefix_state, members)
+    total = len(digests)
+    if n <= 0 or not total:
+        return []
+    pairs = zip(digests, members)  # noqa: B905
+    if n * 4 >= total:
+        return sorted(pairs)[:n]
+    top = 1 << 256
+    wanted = 2 * n + 64
+    while True:
+        bound = min(top - 1, wanted * top // total).to_bytes(32, "big")
+        keep = list(map(bound.__ge__, digests))
+        pairs = list(zip(compress(digests, keep), compress(members, keep)))  # noqa: B905
+        if len(pairs) >= n or wanted >= total:
+            break
+        wanted *= 4
+    pairs.sort()
+    return pairs[:n]
+
+
+def _smallest_per_tier(prefix_state, groups) -> list:
+    """groups: [(members, n)] -> [the n smallest (digest, uscc) pairs of each]."""
+    return [_smallest(prefix_state, members, n) for members, n in groups]
+
+
+def _smallest_forked(prefix_state, groups, workers: int) -> list:
+    """_smallest_per_tier with every tier's members split over ``workers`` processes (POSIX
+    fork; children only compute and write to a pipe): each share yields its n smallest, the
+    n smallest of those are the n smallest of the tier — the same pairs."""
+    import heapq
+    import pickle
+
+    def share(index):
+        out = []
+        for members, n in groups:
+            size = -(-len(members) // workers)
+            out.append((members[index * size : (index + 1) * size], n))
+        return out
+
+    children = []
+    for index in range(1, workers):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                os.close(read)
+                data = pickle.dumps(_smallest_per_tier(prefix_state, share(index)), protocol=4)
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    parts = [_smallest_per_tier(prefix_state, share(0))]
+    for pid, read in children:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if not data or status:
+            raise DrawError("a ticket worker process failed")
+        parts.append(pickle.loads(data))  # noqa: S301 - written by our own forked child
+    return [
+        heapq.nsmallest(n, heapq.merge(*(part[i] for part in parts)))
+        for i, (_, n) in enumerate(groups)
+    ]
+
+
+def select_table(seed: str, usccs, tiers, counts, *, workers: int = 1, progress=None) -> list:
+    """The selection. usccs (bytes) and tiers (one-letter bytes) are parallel lists. Per tier,
+    the counts[tier] enterprises with the smallest tickets (tie: smaller USCC). Returns dicts
+    uscc/tier/ticket ordered by tier, then ticket. Lowercase hex order equals byte order, so
+    digests are compared as bytes. Gives exactly what ``select_table_reference`` gives (tested
+    on random populations); ``workers`` > 1 splits the hashing over forked processes;
+    ``progress(stage, done, total)`` is told how many rows are hashed."""
+    known = {tier.encode("ascii") for tier in TIERS}
+    unknown = set(tiers) - known
+    if unknown:
+        raise ValueError(f"unknown tier codes {sorted(unknown)!r}")
+    prefix = hashlib.sha256((seed + "|ENT|").encode("utf-8"))
+    wanted = [(tier, int(counts.get(tier, 0))) for tier in TIERS]
+    wanted = [(tier, n) for tier, n in wanted if n > 0]
+    tier_bytes = b"".join(tiers)
+    if len(tier_bytes) != len(usccs):
+        raise ValueError("one one-letter tier per uscc is needed")
+    groups = [(_tier_members(usccs, tier_bytes, tier.encode("ascii")), n) for tier, n in wanted]
+    total = sum(len(members) for members, _ in groups)
+    if progress:
+        progress("tickets", 0, total)
+    if workers > 1 and hasattr(os, "fork") and len(usccs) >= FORK_MIN_ROWS:
+        results = _smallest_forked(prefix, groups, workers)
+    else:
+        results, done = [], 0
+        for members, n in groups:
+            results.append(_smallest(prefix, members, n))
+            done += len(members)
+            if progress:
+                progress("tickets", done, total)
+    selected = []
+    for (tier, _), pairs in zip(wanted, results):  # noqa: B905
+        for digest, uscc in pairs:
+            selected.append({"uscc": uscc.decode("ascii"), "tier": tier, "ticket": digest.hex()})
+    return selected
+
+
 def select(seed: str, rows, counts) -> list:
     """The same selection from an iterable of (uscc, tier) str pairs."""
     usccs, tiers = [], []
@@ -391,16 +562,16 @@ def ticket_order(selected) -> list:
 
 
 # ------------------------------------------------------------------------------------------ teams
-def rank_inspectors(seed, uscc, inspectors) -> list:
-    """Inspectors by sha256(S|INSP|uscc|staff_number) (tie: staff number)."""
+def rank_inspectors(seed, uscc, inspectors, encoded=None) -> list:
+    """Inspectors by sha256(S|INSP|uscc|staff_number) (tie: staff number); the digests are
+    computed from one prefix state with the loops in C (``encoded``: the staff numbers as
+    UTF-8, when the caller has them). Same order as the reference."""
     prefix = hashlib.sha256((seed + "|INSP|" + uscc + "|").encode("utf-8"))
-
-    def key(row):
-        h = prefix.copy()
-        h.update(row["staff_number"].encode("utf-8"))
-        return (h.digest(), row["staff_number"])
-
-    return sorted(inspectors, key=key)
+    names = [row["staff_number"] for row in inspectors]
+    if encoded is None:
+        encoded = [name.encode("utf-8") for name in names]
+    keys = list(zip(prefixed_digests(prefix, encoded), names))  # noqa: B905
+    return [inspectors[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
 
 
 def _skip_reason(row, uscc, remaining):
@@ -413,9 +584,98 @@ def _skip_reason(row, uscc, remaining):
     return ""
 
 
-def build_team(seed, uscc, inspectors, k, required, remaining) -> dict:
-    """One enterprise's team. ``remaining`` (staff → capacity or None) is decremented."""
-    ranking = rank_inspectors(seed, uscc, inspectors)
+def build_team(seed, uscc, inspectors, k, required, remaining, encoded=None) -> dict:
+    """One enterprise's team. ``remaining`` (staff → capacity or None) is decremented. Walks
+    the ranking only as far as the team needs (the reference walks all of it); same result."""
+    ranking = rank_inspectors(seed, uscc, inspectors, encoded)
+    order = [r["staff_number"] for r in ranking]
+    reasons = {}
+    eligible = []
+    walked = 0
+
+    def walk_to(count):
+        """Extend ``eligible`` until it has ``count`` members or the ranking is exhausted."""
+        nonlocal walked
+        while len(eligible) < count and walked < len(ranking):
+            row = ranking[walked]
+            walked += 1
+            reason = _skip_reason(row, uscc, remaining)
+            if reason:
+                reasons[row["staff_number"]] = reason
+            else:
+                eligible.append(row["staff_number"])
+
+    def next_with(q, team):
+        """The highest-ranked eligible inspector outside the team who has q, or ""."""
+        position = 0
+        while True:
+            if position == len(eligible):
+                walk_to(len(eligible) + 1)
+                if position == len(eligible):
+                    return ""
+            staff = eligible[position]
+            if staff not in team and q in quals[staff]:
+                return staff
+            position += 1
+
+    quals = {r["staff_number"]: r["qualifications"] for r in ranking}
+    walk_to(k)
+    if len(eligible) < k:
+        raise Shortfall(uscc, k, len(eligible))
+    team = eligible[:k]
+    locked = set()
+    qualification_replacements = []
+    for q in sorted(required):
+        covering = [m for m in team if q in quals[m]]
+        if covering:
+            locked.add(covering[0])
+            continue
+        candidate = next_with(q, team)
+        if not candidate:
+            raise Shortfall(uscc, 1, 0, qualification=q)
+        free = [i for i, m in enumerate(team) if m not in locked]
+        if not free:
+            raise Shortfall(uscc, len(required), k, qualification=q)
+        position = free[-1]
+        qualification_replacements.append(
+            {"qualification": q, "out": team[position], "in": candidate}
+        )
+        team[position] = candidate
+        locked.add(candidate)
+    place = {}
+    for i, staff in enumerate(order):
+        place.setdefault(staff, i)
+    team.sort(key=place.__getitem__)
+    last = place[team[-1]]
+    skips = [{"staff_number": s, "reason": reasons[s]} for s in order[: last + 1] if s in reasons]
+    for member in team:
+        if remaining.get(member) is not None:
+            remaining[member] -= 1
+    return {
+        "uscc": uscc,
+        "inspectors": list(team),
+        "drawn": list(team),
+        "ranking": order,
+        "skips": skips,
+        "qualification_replacements": qualification_replacements,
+    }
+
+
+def rank_inspectors_reference(seed, uscc, inspectors) -> list:
+    """The reference ``rank_inspectors``: inspectors by sha256(S|INSP|uscc|staff_number) (tie: staff number)."""
+    prefix = hashlib.sha256((seed + "|INSP|" + uscc + "|").encode("utf-8"))
+
+    def key(row):
+        h = prefix.copy()
+        h.update(row["staff_number"].encode("utf-8"))
+        return (h.digest(), row["staff_number"])
+
+    return sorted(inspectors, key=key)
+
+
+def build_team_reference(seed, uscc, inspectors, k, required, remaining) -> dict:
+    """The reference ``build_team`` (walks the whole ranking). One enterprise's team. ``remaining`` (staff → capacity or None) is decremented."""
+    ranking = rank_inspectors_reference(seed, uscc, inspectors)
     quals = {r["staff_number"]: r["qualifications"] for r in ranking}
     eligible, reasons = [], {}
     for row in ranking:
@@ -489,11 +749,30 @@ def initial_capacity(inspectors) -> dict:
     return {r["staff_number"]: r["capacity"] for r in inspectors}
 
 
-def build_teams(seed, selected, inspectors, k, required, experts=(), specialties=()) -> list:
+def build_teams(
+    seed, selected, inspectors, k, required, experts=(), specialties=(), progress=None
+) -> list:
+    remaining = initial_capacity(inspectors)
+    teams = []
+    ordered = ticket_order(selected)
+    encoded = [row["staff_number"].encode("utf-8") for row in inspectors]
+    for number, entry in enumerate(ordered):
+        if progress and number % 100 == 0:
+            progress("teams", number, len(ordered))
+        team = build_team(seed, entry["uscc"], inspectors, k, required, remaining, encoded)
+        team["experts"] = draw_experts(seed, entry["uscc"], experts, specialties)
+        teams.append(team)
+    if progress:
+        progress("teams", len(ordered), len(ordered))
+    return teams
+
+
+def build_teams_reference(seed, selected, inspectors, k, required, experts=(), specialties=()):
+    """build_teams with the reference ranking and team walk (for the equivalence tests)."""
     remaining = initial_capacity(inspectors)
     teams = []
     for entry in ticket_order(selected):
-        team = build_team(seed, entry["uscc"], inspectors, k, required, remaining)
+        team = build_team_reference(seed, entry["uscc"], inspectors, k, required, remaining)
         team["experts"] = draw_experts(seed, entry["uscc"], experts, specialties)
         teams.append(team)
     return teams
@@ -573,20 +852,159 @@ def joint_visit_merge(base_team, others, base_qualifications=None) -> dict:
     return {"team": team, "added": added, "missing": missing}
 
 
+def joint_visit_ranking(team, pool_by_staff) -> list:
+    """A later task's candidates for a joint visit: its ranking for the enterprise without the
+    inspectors skipped at the draw, outside the pool (``pool`` reason) or recused for it."""
+    uscc = team["uscc"]
+    skipped = {s["staff_number"] for s in team.get("skips", [])}
+    return [
+        staff
+        for staff in team["ranking"]
+        if staff not in skipped
+        and staff in pool_by_staff
+        and not pool_by_staff[staff]["pool"]
+        and uscc not in pool_by_staff[staff]["recusals"]
+    ]
+
+
+def team_states(team, replacements) -> list:
+    """The team of one enterprise as it was after the draw and after each post-draw
+    replacement (in order): a joint visit's "before" team must be one of them."""
+    members = list(team["drawn"])
+    states = [list(members)]
+    for rep in replacements:
+        if rep.get("uscc") != team["uscc"] or rep.get("out") not in members:
+            continue
+        members[members.index(rep["out"])] = rep.get("in")
+        members.sort(key=lambda s: team["ranking"].index(s) if s in team["ranking"] else -1)
+        states.append(list(members))
+    return states
+
+
+def _sorted_quals(pool_by_staff, staff_numbers) -> dict:
+    return {
+        s: sorted(pool_by_staff[s]["qualifications"]) for s in staff_numbers if s in pool_by_staff
+    }
+
+
+def verify_joint_visits(draw: dict, visits, pool) -> list:
+    """Check joint_visits.json: each merge is recomputed with ``joint_visit_merge`` from its
+    recorded inputs, and the inputs that come from THIS draw (the team before the merge when
+    this draw is the earliest, or this task's ranking, required qualifications and inspectors'
+    qualifications otherwise) are checked against this draw. [] when all agree."""
+    problems = []
+    pool_by_staff = {r["staff_number"]: r for r in pool}
+    teams = {t["uscc"]: t for t in draw.get("teams", [])}
+    draw_id = draw.get("draw_id")
+    for i, visit in enumerate(visits):
+        label = "joint_visits[{}] ({})".format(i, visit.get("uscc"))
+        others = visit.get("tasks", [])
+        try:
+            merged = joint_visit_merge(
+                visit.get("before", []), others, visit.get("base_qualifications", {})
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{label}: unreadable merge inputs ({exc!r})")
+            continue
+        for key, recorded in (("team", "after"), ("added", "added"), ("missing", "missing")):
+            if merged[key] != visit.get(recorded):
+                problems.append(
+                    f"{label} {recorded}: expected {merged[key]}, found {visit.get(recorded)}"
+                )
+        team = teams.get(visit.get("uscc"))
+        if team is None:
+            problems.append(f"{label}: this enterprise was not selected in this draw")
+            continue
+        base = visit.get("base", {})
+        mine = [t for t in others if t.get("draw_id") == draw_id]
+        if base.get("draw_id") == draw_id:
+            states = team_states(team, draw.get("replacements", []))
+            if visit.get("before") not in states:
+                problems.append(
+                    f"{label}: team before the merge {visit.get('before')} is not a team this "
+                    f"draw had for the enterprise ({states})"
+                )
+            want = _sorted_quals(pool_by_staff, visit.get("before", []))
+            if want != visit.get("base_qualifications"):
+                problems.append(
+                    f"{label} base_qualifications: expected {want}, "
+                    f"found {visit.get('base_qualifications')}"
+                )
+        elif len(mine) != 1:
+            problems.append(f"{label}: this draw is not one of the merged draws")
+        for task in mine:
+            ranking = joint_visit_ranking(team, pool_by_staff)
+            if task.get("ranking") != ranking:
+                problems.append(f"{label} ranking: expected {ranking}, found {task.get('ranking')}")
+            required = sorted(draw.get("required_qualifications", []))
+            if sorted(task.get("required", [])) != required:
+                problems.append(
+                    f"{label} required: expected {required}, found {task.get('required')}"
+                )
+            want = _sorted_quals(pool_by_staff, ranking)
+            if task.get("qualifications") != want:
+                problems.append(
+                    f"{label} qualifications: expected {want}, found {task.get('qualifications')}"
+                )
+    return problems
+
+
+def joint_visit_report(visits) -> list:
+    """One line per merge, for the verifier's output."""
+    lines = []
+    for visit in visits:
+        tasks = [visit.get("base", {}).get("task", "?")]
+        tasks += [t.get("task", "?") for t in visit.get("tasks", [])]
+        added = ", ".join(
+            "{} ({}, {})".format(a.get("staff_number"), a.get("qualification"), a.get("task"))
+            for a in visit.get("added", [])
+        )
+        missing = ", ".join(
+            "{} ({})".format(m.get("qualification"), m.get("task"))
+            for m in visit.get("missing", [])
+        )
+        lines.append(
+            "joint visit {}: tasks {}; team {} -> {}{}{}".format(
+                visit.get("uscc"),
+                " + ".join(str(t) for t in tasks),
+                "/".join(visit.get("before", [])),
+                "/".join(visit.get("after", [])),
+                f"; added {added}" if added else "",
+                f"; still missing {missing}" if missing else "",
+            )
+        )
+    return lines
+
+
 # ----------------------------------------------------------------------------------- the draw
-def compute(*, seed, manifest, inspectors, experts=b"", counts, k, required, specialties=()):
+def compute(
+    *,
+    seed,
+    manifest,
+    inspectors,
+    experts=b"",
+    counts,
+    k,
+    required,
+    specialties=(),
+    workers=1,
+    progress=None,
+):
     """The whole draw from the frozen bytes: -> (selected, teams)."""
     pool = parse_inspectors(inspectors)
     expert_rows = parse_experts(experts) if experts else []
     _, usccs, tiers = read_manifest(manifest)
-    selected = select_table(seed, usccs, tiers, counts)
-    teams = build_teams(seed, selected, pool, k, required, expert_rows, specialties)
+    selected = select_table(seed, usccs, tiers, counts, workers=workers, progress=progress)
+    teams = build_teams(seed, selected, pool, k, required, expert_rows, specialties, progress)
     return selected, teams
 
 
 # --------------------------------------------------------------------------------- verification
-def verify(draw: dict, manifest: bytes, inspectors: bytes, experts: bytes) -> list:
-    """Every difference between draw.json and a recomputation from the files; [] when OK."""
+def verify(
+    draw: dict, manifest: bytes, inspectors: bytes, experts: bytes, joint_visits=None
+) -> list:
+    """Every difference between draw.json and a recomputation from the files (and, when given,
+    joint_visits.json: the merges this draw took part in); [] when OK."""
     problems = []
 
     def differ(what, expected, found):
@@ -713,6 +1131,9 @@ def verify(draw: dict, manifest: bytes, inspectors: bytes, experts: bytes) -> li
             differ(
                 "final team of {}".format(want["uscc"]), want["inspectors"], got.get("inspectors")
             )
+    if joint_visits:
+        recomputed = dict(draw, teams=teams)
+        problems.extend(verify_joint_visits(recomputed, joint_visits, pool))
     return problems
 
 
@@ -734,7 +1155,21 @@ def verify_folder(folder: str) -> list:
     experts = read("experts.csv")
     if experts is None:
         experts = build_expert_manifest([])
-    return verify(draw, read("manifest.csv"), read("inspectors.csv"), experts)
+    try:
+        visits = read_joint_visits(read("joint_visits.json"))
+    except ValueError as exc:
+        return [f"joint_visits.json: {exc}"]
+    return verify(draw, read("manifest.csv"), read("inspectors.csv"), experts, visits)
+
+
+def read_joint_visits(data) -> list:
+    """joint_visits.json (a list of merges; absent in packages made before it existed)."""
+    if data is None:
+        return []
+    visits = json.loads(data.decode("utf-8"))
+    if not isinstance(visits, list):
+        raise ValueError("must be a list of merges")
+    return visits
 
 
 def main(argv=None) -> int:
@@ -750,6 +1185,11 @@ def main(argv=None) -> int:
         for line in problems:
             print(line)
         return 1
+    path = os.path.join(folder, "joint_visits.json")
+    if os.path.exists(path):
+        with open(path, "rb") as fh:
+            for line in joint_visit_report(read_joint_visits(fh.read())):
+                print(line)
     print("OK")
     return 0
 

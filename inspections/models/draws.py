@@ -107,6 +107,20 @@ class Draw(models.Model):
         related_name="+",
     )
     voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    # A large draw is performed by a background task (inspections.tasks_draws): the witnesses'
+    # inputs are recorded here when the operator submits them, once, and never change.
+    perform_request = models.JSONField(
+        "后台抽取输入（见证人、骰子）", null=True, blank=True, editable=False
+    )
+    perform_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="后台抽取提交人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    perform_requested_at = models.DateTimeField("后台抽取提交时间", null=True, blank=True)
 
     # Only the void and complete transitions below change a draw; never a queryset update.
     objects = AppendOnlyQuerySet.as_manager()
@@ -116,6 +130,8 @@ class Draw(models.Model):
     COMPLETE_FIELDS = frozenset(
         {"status", "dice_kind", "dice", "seed_string", "document", "completed_at"}
     )
+    # Set once on a committed draw when its perform step is sent to the background.
+    REQUEST_FIELDS = frozenset({"perform_request", "perform_requested_by", "perform_requested_at"})
 
     class Meta:
         verbose_name = "抽取"
@@ -157,6 +173,8 @@ class Draw(models.Model):
                     allowed = self.COMPLETE_FIELDS
                 elif self.status == self.Status.VOIDED:
                     allowed = self.VOID_FIELDS
+                elif original.perform_requested_at is None:
+                    allowed = self.REQUEST_FIELDS
             elif original.status == self.Status.COMPLETED and self.status == self.Status.VOIDED:
                 allowed = self.VOID_FIELDS
             if changed - allowed:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import Enterprise
 
@@ -219,11 +220,14 @@ def live_draw(task: Task) -> Draw | None:
     return draw_list(task=task).filter(status__in=[Draw.Status.COMMITTED, *LIVE]).first()
 
 
-def draw_replacements(draw: Draw) -> list[DrawReplacement]:
+def draw_replacements(draw: Draw, *, until=None) -> list[DrawReplacement]:
+    qs = DrawReplacement.objects.filter(selection__draw=draw)
+    if until is not None:
+        qs = qs.filter(made_at__lte=until)
     return list(
-        DrawReplacement.objects.filter(selection__draw=draw)
-        .select_related("selection", "out", "into", "approver", "made_by")
-        .order_by("made_at", "id")
+        qs.select_related("selection", "out", "into", "approver", "made_by").order_by(
+            "made_at", "id"
+        )
     )
 
 
@@ -268,14 +272,15 @@ def draw_teams(draw: Draw) -> list[dict]:
     return out
 
 
-def draw_document(draw: Draw) -> dict:
-    """draw.json: the document computed at the draw plus replacements and the void, if any."""
+def draw_document(draw: Draw, *, until=None) -> dict:
+    """draw.json: the document computed at the draw plus replacements and the void, if any
+    (``until``: only the replacements made by then — the teams as they were at that moment)."""
     document = dict(draw.document or {})
     teams = {
         t["uscc"]: dict(t, inspectors=list(t["inspectors"])) for t in document.get("teams", [])
     }
     replacements = []
-    for rep in draw_replacements(draw):
+    for rep in draw_replacements(draw, until=until):
         team = teams[rep.selection.uscc]
         members = team["inspectors"]
         members[members.index(rep.out.staff_number)] = rep.into.staff_number
@@ -314,7 +319,7 @@ def draw_verification(draw: Draw) -> list[str]:
     if draw.document is None:
         return ["尚未抽取"]
     document = draw_document(draw)
-    problems = engine.verify(document, *draw_files(draw))
+    problems = engine.verify(document, *draw_files(draw), joint_visit_records(draw))
     if engine.sha256_hex(bytes(draw.manifest)) != draw.manifest_sha256:
         problems.append("manifest_sha256 in the database differs from the stored manifest")
     if engine.sha256_hex(bytes(draw.inspectors_manifest)) != draw.inspectors_sha256:
@@ -375,6 +380,79 @@ def joint_visits_of(enterprise_ids) -> QuerySet[JointVisit]:
     )
 
 
+def _frozen_pool(draw: Draw) -> dict[str, dict]:
+    return {r["staff_number"]: r for r in engine.parse_inspectors(bytes(draw.inspectors_manifest))}
+
+
+def joint_visit_plan(*, group, until=None) -> dict:
+    """The inputs of a joint-visit merge, all from frozen records so anyone can recompute it
+    (``engine.joint_visit_merge``): the earliest draw's team for the enterprise (as it was at
+    ``until``, i.e. after the replacements made by then) with its members' qualifications from
+    that draw's inspectors.csv, and for each later draw (in draw order) its task, required
+    qualifications, eligible ranking for the enterprise and their qualifications."""
+    group = sorted(group, key=lambda s: (s.draw.completed_at, s.draw_id))
+    base = group[0]
+    base_doc = draw_document(base.draw, until=until)
+    before = next(t for t in base_doc["teams"] if t["uscc"] == base.uscc)["inspectors"]
+    base_pool = _frozen_pool(base.draw)
+    tasks = []
+    for selection in group[1:]:
+        doc = draw_document(selection.draw, until=until)
+        team = next(t for t in doc["teams"] if t["uscc"] == selection.uscc)
+        pool = _frozen_pool(selection.draw)
+        ranking = engine.joint_visit_ranking(team, pool)
+        tasks.append(
+            {
+                "draw_id": selection.draw_id,
+                "task": selection.draw.task.number,
+                "required": sorted(selection.draw.required_qualifications),
+                "ranking": ranking,
+                "qualifications": {st: sorted(pool[st]["qualifications"]) for st in ranking},
+            }
+        )
+    return {
+        "uscc": base.uscc,
+        "base": {"draw_id": base.draw_id, "task": base.draw.task.number},
+        "before": list(before),
+        "base_qualifications": {
+            st: sorted(base_pool[st]["qualifications"]) for st in before if st in base_pool
+        },
+        "tasks": tasks,
+    }
+
+
+JOINT_VISIT_REASON = "一次抽查、全面体检：同一企业被检查时间重叠的多个任务抽中，合并为一次检查"
+
+
+def joint_visit_records(draw: Draw) -> list[dict]:
+    """joint_visits.json of a draw: every merge one of its selections took part in, with the
+    inputs (as they were at the merge), the team before and after, who was added for which
+    task and qualification, what is still missing, who merged and when."""
+    visits = (
+        JointVisit.objects.filter(selections__draw=draw)
+        .distinct()
+        .select_related("merged_by")
+        .prefetch_related("selections__draw__task")
+        .order_by("merged_at", "id")
+    )
+    records = []
+    for visit in visits:
+        plan = joint_visit_plan(group=list(visit.selections.all()), until=visit.merged_at)
+        records.append(
+            {
+                "id": visit.pk,
+                **plan,
+                "after": list(visit.team),
+                "added": list(visit.added),
+                "missing": list(visit.missing),
+                "reason": JOINT_VISIT_REASON,
+                "merged_by": visit.merged_by.full_name or visit.merged_by.username,
+                "merged_at": visit.merged_at.isoformat(),
+            }
+        )
+    return records
+
+
 def draws_for_discipline() -> QuerySet[Draw]:
     """Every draw incl. voided ones, with counts (what the discipline group reviews)."""
     return (
@@ -397,8 +475,40 @@ def evidence_zip(draw: Draw) -> bytes:
         manifest=bytes(draw.manifest),
         inspectors=bytes(draw.inspectors_manifest),
         experts=bytes(draw.experts_manifest),
+        joint_visits=joint_visit_records(draw),
         date_time=timezone.localtime(draw.completed_at).timetuple()[:6],
     )
+
+
+PROGRESS_STAGES = {
+    "queued": (_("排队等待后台计算"), 0, 0),
+    "tickets": (_("计算号签并按等级抽取"), 0, 80),
+    "teams": (_("抽取检查组"), 80, 100),
+}
+
+
+def draw_progress(draw: Draw) -> dict | None:
+    """A background draw's progress (None when the draw is not being computed in the
+    background): stage label, percent 0–100 and the counts, from the cache the task writes."""
+    from django.core.cache import cache
+
+    from ..services.draws import PROGRESS_KEY
+
+    if draw.status != Draw.Status.COMMITTED or draw.perform_requested_at is None:
+        return None
+    if draw_failure(draw):
+        return None
+    state = cache.get(PROGRESS_KEY.format(draw.pk)) or {"stage": "queued", "done": 0, "total": 0}
+    label, start, end = PROGRESS_STAGES.get(state["stage"], PROGRESS_STAGES["queued"])
+    total = state.get("total") or 0
+    share = state.get("done", 0) / total if total else 0
+    return {
+        "stage": state["stage"],
+        "label": label,
+        "done": state.get("done", 0),
+        "total": total,
+        "percent": min(100, int(start + (end - start) * share)),
+    }
 
 
 def draw_failure(draw: Draw) -> str:

@@ -6,11 +6,14 @@ algorithm is ``inspections.drawing.verify`` (the same file the evidence package 
 
 from __future__ import annotations
 
+import os
 import secrets
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -55,24 +58,21 @@ def _rounding_text(rounding: str) -> str:
 
 def _inspector_pool(*, task: Task, population: selectors.Population, load) -> list[dict]:
     """inspectors.csv rows from the roster's eligibility selector (inspectors.selectors)."""
-    from inspectors.selectors import EligibilityContext
+    from inspectors.selectors import EligibilityContext, RecusalTargets
 
     items = list(task.check_items.all())
     context = EligibilityContext(
         start=task.window_start, end=task.window_end, load=load, check_items=items
     )
     results = context.evaluate(selectors.NO_ENTERPRISE, items)
+    # enterprise, legal representative and group (集团) recusals → population USCCs
+    targets = RecusalTargets(
+        ids=population.ids, legal_reps=population.legal_reps, people=context.inspectors
+    )
     rows = []
     for result in results:
         inspector = result.inspector
-        recused = set()
-        for recusal in getattr(inspector, "open_recusals", []):
-            if recusal.enterprise_id:
-                uscc = recusal.enterprise.uscc
-                if uscc in population.ids:
-                    recused.add(uscc)
-            else:
-                recused.update(population.legal_reps.get(recusal.legal_representative.strip(), []))
+        recused = targets.usccs(inspector)
         task_count, year_count = load.get(inspector.pk, (0, 0))
         capacity = max(0, min(inspector.task_limit - task_count, inspector.year_limit - year_count))
         rows.append(
@@ -91,21 +91,20 @@ def _inspector_pool(*, task: Task, population: selectors.Population, load) -> li
 def _expert_pool(*, task: Task, population: selectors.Population, specialties) -> list[dict]:
     if not specialties:
         return []
-    from inspectors.selectors import expert_eligibility
+    from inspectors.selectors import RecusalTargets, expert_eligibility
 
     results = expert_eligibility(
         start=task.window_start, end=task.window_end, enterprise=selectors.NO_ENTERPRISE
     )
+    targets = RecusalTargets(
+        ids=population.ids,
+        legal_reps=population.legal_reps,
+        people=[result.member for result in results],
+    )
     rows = []
     for result in results:
         member = result.member
-        recused = set()
-        for recusal in getattr(member, "open_recusals", []):
-            if recusal.enterprise_id:
-                if recusal.enterprise.uscc in population.ids:
-                    recused.add(recusal.enterprise.uscc)
-            else:
-                recused.update(population.legal_reps.get(recusal.legal_representative.strip(), []))
+        recused = targets.usccs(member)
         rows.append(
             {
                 "code": member.code,
@@ -253,9 +252,38 @@ def _shortfall_message(exc: engine.Shortfall) -> str:
     )
 
 
-def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
-    """Steps 2–3: take the witnesses' dice, reveal the secret, compute and record the draw."""
-    _require_lead(actor)
+# Draws over this many enterprises are performed by a background task with a progress bar
+# (settings.DRAW_BACKGROUND_MIN_POPULATION overrides); smaller ones in the request.
+DRAW_BACKGROUND_MIN_POPULATION = 50_000
+PROGRESS_KEY = "draw-progress:{}"
+
+
+def draw_runs_in_background(draw: Draw) -> bool:
+    limit = getattr(settings, "DRAW_BACKGROUND_MIN_POPULATION", DRAW_BACKGROUND_MIN_POPULATION)
+    return draw.population_count >= limit
+
+
+def _ticket_workers(draw: Draw) -> int:
+    """Forked ticket workers for a large population (same result, see engine.select_table):
+    opt-in with settings.DRAW_TICKET_WORKERS on a machine with idle cores — on a busy 2-core
+    box a second process only adds memory (docs/draws.md, Performance)."""
+    if draw.population_count < engine.FORK_MIN_ROWS:
+        return 1
+    workers = int(getattr(settings, "DRAW_TICKET_WORKERS", 1))
+    return max(1, min(workers, os.cpu_count() or 1))
+
+
+def _progress_recorder(draw_id: int):
+    """engine progress(stage, done, total) -> the cache, read by the status fragment."""
+    key = PROGRESS_KEY.format(draw_id)
+
+    def record(stage: str, done: int, total: int) -> None:
+        cache.set(key, {"stage": stage, "done": int(done), "total": int(total)}, 3600)
+
+    return record
+
+
+def _clean_inputs(witnesses, dice_kind: str, dice: str):
     dice = "".join(ch for ch in (dice or "") if not ch.isspace())
     witnesses = _check_witnesses(witnesses)
     try:
@@ -265,16 +293,100 @@ def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> 
             f"骰子数字不符合要求：至少 {engine.MIN_DICE_DIGITS} 位；普通骰子只能是 1–6，"
             f"十面骰子 0–9。（{exc}）"
         ) from exc
+    return witnesses, dice
+
+
+def _check_performable(draw: Draw, dice: str) -> None:
+    """Under the draw's row lock: still committed, never failed, the dice never used before
+    for this task (a redraw needs a new seed)."""
+    if draw.status != Draw.Status.COMMITTED:
+        raise DrawError("该抽取已完成或已作废，不能再次摇号。")
+    if _failed_before(draw):
+        raise DrawError("本次抽取此前已失败，须作废后重新冻结名单再抽取。")
+    used = (
+        Draw.objects.filter(task=draw.task)
+        .filter(Q(dice=dice) | Q(perform_request__dice=dice))
+        .exclude(pk=draw.pk)
+    )
+    if used.exists():
+        raise DrawError("重新抽取必须使用新的骰子数字（新种子）。")
+
+
+def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
+    """Steps 2–3: take the witnesses' dice, reveal the secret, compute and record the draw."""
+    _require_lead(actor)
+    witnesses, dice = _clean_inputs(witnesses, dice_kind, dice)
+    return _perform(actor=actor, draw=draw, witnesses=witnesses, dice_kind=dice_kind, dice=dice)
+
+
+def draw_perform_request(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
+    """Steps 2–3 for a large draw: the witnesses' dice are recorded on the draw (once; they can
+    never change: model guard and database trigger) and the background task
+    ``inspections.tasks_draws.draw_perform_background`` computes and records the draw from
+    exactly these inputs; the draw page shows its progress."""
+    _require_lead(actor)
+    witnesses, dice = _clean_inputs(witnesses, dice_kind, dice)
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().select_related("task").get(pk=draw.pk)
+        if draw.perform_requested_at is not None:
+            raise DrawError("该抽取已提交后台计算，骰子数字已记录，不能重复提交。")
+        _check_performable(draw, dice)
+        draw.perform_request = {"witnesses": witnesses, "dice_kind": dice_kind, "dice": dice}
+        draw.perform_requested_by = actor
+        draw.perform_requested_at = timezone.now()
+        draw.save()
+        audit_record(
+            event_type="draw.perform_requested",
+            actor=actor,
+            obj=draw,
+            detail={
+                "task": draw.task.number,
+                "population": draw.population_count,
+                "witnesses": [w["name"] for w in witnesses],
+                "dice_kind": dice_kind,
+                "dice": dice,
+            },
+        )
+        _progress_recorder(draw.pk)("queued", 0, draw.population_count)
+        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+    return draw
+
+
+def _enqueue(draw_id: int) -> None:
+    from ..tasks_draws import draw_perform_background
+
+    draw_perform_background.delay(draw_id)
+
+
+def draw_perform_run(*, draw_id: int) -> Draw:
+    """The background task's work: perform a requested draw with its recorded inputs. Safe to
+    run twice: a draw that is no longer committed, has no request or failed before is left
+    as it is (the second run waits on the row lock, then finds the draw completed)."""
+    draw = Draw.objects.select_related("perform_requested_by").get(pk=draw_id)
+    request = draw.perform_request
+    if draw.status != Draw.Status.COMMITTED or not request or _failed_before(draw):
+        return draw
+    return _perform(
+        actor=draw.perform_requested_by,
+        draw=draw,
+        witnesses=request["witnesses"],
+        dice_kind=request["dice_kind"],
+        dice=request["dice"],
+        from_request=True,
+    )
+
+
+def _perform(
+    *, actor, draw: Draw, witnesses, dice_kind: str, dice: str, from_request=False
+) -> Draw:
     failure = None
     with transaction.atomic():
         draw = Draw.objects.select_for_update().select_related("task").get(pk=draw.pk)
-        if draw.status != Draw.Status.COMMITTED:
-            raise DrawError("该抽取已完成或已作废，不能再次摇号。")
-        if _failed_before(draw):
-            raise DrawError("本次抽取此前已失败，须作废后重新冻结名单再抽取。")
-        used = Draw.objects.filter(task=draw.task, dice=dice).exclude(pk=draw.pk)
-        if used.exists():
-            raise DrawError("重新抽取必须使用新的骰子数字（新种子）。")
+        if from_request and (draw.status != Draw.Status.COMMITTED or _failed_before(draw)):
+            return draw  # a second run of the task: already done
+        if not from_request and draw.perform_requested_at is not None:
+            raise DrawError("该抽取已提交后台计算，请等待结果。")
+        _check_performable(draw, dice)
         task = draw.task
         now = timezone.now()
         try:
@@ -315,6 +427,8 @@ def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> 
                     "attributes": draw.attributes,
                     "witness_details": witnesses,
                 },
+                workers=_ticket_workers(draw),
+                progress=_progress_recorder(draw.pk) if from_request else None,
             )
         except engine.Shortfall as exc:
             failure = (_shortfall_message(exc), dice_kind, dice)
@@ -502,43 +616,17 @@ def joint_visit_merge(*, actor, selection: DrawSelection) -> JointVisit:
     the earliest draw's team, plus the highest-ranked qualified inspector from each other
     task's ranking for a qualification that team lacks."""
     _require_lead(actor)
-    from inspectors.models import Inspector
-
     with transaction.atomic():
         others = selectors.joint_visit_candidates(selection=selection)
         if not others:
             raise DrawError("该企业没有时间重叠的其他抽查任务，无需合并。")
         group = sorted([selection, *others], key=lambda s: (s.draw.completed_at, s.draw_id))
         base = group[0]
-        base_doc = selectors.draw_document(base.draw)
-        base_team = next(t for t in base_doc["teams"] if t["uscc"] == base.uscc)["inspectors"]
-        qualifications = dict(
-            Inspector.objects.values_list("staff_number", "professional_qualifications")
-        )
-        later = []
-        for s in group[1:]:
-            doc = selectors.draw_document(s.draw)
-            team = next(t for t in doc["teams"] if t["uscc"] == s.uscc)
-            skipped = {k["staff_number"] for k in team["skips"]}
-            pool = {
-                r["staff_number"]: r
-                for r in engine.parse_inspectors(bytes(s.draw.inspectors_manifest))
-            }
-            eligible = [
-                st
-                for st in team["ranking"]
-                if st not in skipped and not pool[st]["pool"] and s.uscc not in pool[st]["recusals"]
-            ]
-            later.append(
-                {
-                    "task": s.draw.task.number,
-                    "required": s.draw.required_qualifications,
-                    "ranking": eligible,
-                    "qualifications": {st: qualifications.get(st, []) for st in eligible},
-                }
-            )
+        # Inputs from frozen records only (documents, inspectors.csv), so the evidence
+        # package can carry them and verify.py can recompute the merge.
+        plan = selectors.joint_visit_plan(group=group)
         merged = engine.joint_visit_merge(
-            base_team, later, {st: qualifications.get(st, []) for st in base_team}
+            plan["before"], plan["tasks"], plan["base_qualifications"]
         )
         visit = JointVisit.objects.create(
             enterprise=selection.enterprise,
@@ -556,6 +644,8 @@ def joint_visit_merge(*, actor, selection: DrawSelection) -> JointVisit:
             detail={
                 "uscc": selection.uscc,
                 "tasks": [s.draw.task.number for s in group],
+                "before": {"team": plan["before"]},
+                "after": {"team": merged["team"]},
                 "team": merged["team"],
                 "added": merged["added"],
                 "missing": merged["missing"],

@@ -85,6 +85,8 @@ def _detail_context(request, draw: Draw, **extra) -> dict:
     if draw.status == Draw.Status.COMMITTED:
         context["seed_form"] = extra.pop("seed_form", None) or SeedForm()
         context["failure"] = selectors.draw_failure(draw)
+        context["progress"] = selectors.draw_progress(draw)
+        context["in_background"] = services.draw_runs_in_background(draw)
     else:
         context["teams"] = selectors.draw_teams(draw)
         context["witnesses"] = list(draw.witnesses.all())
@@ -105,9 +107,11 @@ def draw_detail(request, pk: int):
 def draw_perform(request, pk: int):
     draw = _draw(pk)
     form = SeedForm(request.POST)
+    background = services.draw_runs_in_background(draw)
     if form.is_valid():
+        perform = services.draw_perform_request if background else services.draw_perform
         try:
-            services.draw_perform(
+            perform(
                 actor=request.user,
                 draw=draw,
                 witnesses=form.witnesses(),
@@ -118,7 +122,13 @@ def draw_perform(request, pk: int):
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, _("抽取完成。结果已固定，不能修改。"))
+            if background:
+                messages.success(
+                    request,
+                    _("骰子数字和见证人已记录，不能更改；抽取正在后台计算，本页显示进度。"),
+                )
+            else:
+                messages.success(request, _("抽取完成。结果已固定，不能修改。"))
             return redirect("inspections:draw_detail", draw.pk)
     draw = _draw(pk)
     return render(
@@ -127,6 +137,19 @@ def draw_perform(request, pk: int):
         _detail_context(request, draw, seed_form=form),
         status=400 if draw.status == Draw.Status.COMMITTED else 200,
     )
+
+
+@role_required(*READERS)
+def draw_status(request, pk: int):
+    """The progress fragment of a background draw, polled by htmx every 2 s. When the draw is
+    no longer being computed (completed, failed, voided) the page is told to reload."""
+    draw = _draw(pk)
+    progress = selectors.draw_progress(draw)
+    if progress is None:
+        response = HttpResponse(_("后台计算已结束，正在刷新页面……"))
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "inspections/_draw_progress.html", {"draw": draw, "progress": progress})
 
 
 @role_required(LEAD)

@@ -106,3 +106,39 @@ def test_lead_draws_with_witnesses_and_the_zip_verifies(page, demo_world, e2e, t
     page.goto("/inspections/draws/")
     assert "已作废" in page.content()  # the demo's voided draw stays visible
     e2e.shot(page, "discipline-list")
+
+
+def test_large_draw_runs_in_the_background_with_a_progress_bar(
+    page, demo_world, e2e, settings, monkeypatch
+):
+    """Above the size threshold the dice go to the background task; the page polls the status
+    fragment (htmx, no inline script) and reloads by itself with the verified result."""
+    from inspections.services import draws as services
+    from inspections.tasks_draws import draw_perform_background
+
+    settings.DRAW_BACKGROUND_MIN_POPULATION = 1
+    queued = []
+    monkeypatch.setattr(services, "_enqueue", queued.append)  # the worker is this test
+    task = demo_world
+    e2e.login(page, "lead")
+    page.goto(f"/inspections/tasks/{task.pk}/draw/")
+    page.get_by_role("button", name="开始抽取：冻结名单").click()
+    page.wait_for_load_state()
+    draw = Draw.objects.get(task=task, status=Draw.Status.COMMITTED)
+    assert "提交后抽取在后台计算" in page.content()
+    page.locator("#id_witness_1").fill("王建设")
+    page.locator("#id_witness_2").fill("陈志刚")
+    page.locator("#id_dice_kind").select_option("d10")
+    page.locator("#id_dice").fill("0918 2736 4550 6172 8390")
+    page.get_by_role("button", name="确认并抽取").click()
+    page.wait_for_load_state()
+    assert page.locator("#draw-progress-bar").count() == 1
+    assert page.locator("#id_dice").count() == 0
+    e2e.shot(page, "background-progress", full_page=True)
+    assert queued == [draw.pk]
+    draw_perform_background(draw.pk)
+    page.locator("#verify-status").wait_for(timeout=15_000)  # the fragment asked for a reload
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.COMPLETED and draw.dice == "09182736455061728390"
+    assert "核验通过" in page.locator("#verify-status").inner_text()
+    e2e.shot(page, "background-result")

@@ -1,7 +1,7 @@
 """verify_draw DRAW_ID_OR_ZIP — re-verify a draw from the database or from an evidence zip.
 
-Prints ``OK draw <id>: <n> selected, seed <S>`` and exits 0 when everything matches; otherwise
-prints each difference and exits 1. A missing draw or an unreadable zip is a CommandError (1).
+Prints one line per joint-visit merge the draw took part in, then ``OK draw <id>: <n> selected,
+seed <S>``, and exits 0 when everything matches; otherwise prints each difference and exits 1. A missing draw or an unreadable zip is a CommandError (1).
 """
 
 import json
@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from inspections.drawing import evidence
+from inspections.drawing import verify as engine
 
 
 class Command(BaseCommand):
@@ -21,8 +22,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         target = options["draw"]
+        visits = []
         if target.isdigit():
-            problems, label = self._from_database(int(target))
+            problems, label, visits = self._from_database(int(target))
         else:
             path = Path(target)
             if not path.is_file():
@@ -31,6 +33,7 @@ class Command(BaseCommand):
                 problems = evidence.verify_zip(path)
                 files = evidence.read_zip(path)
                 draw = json.loads(files["draw.json"]) if "draw.json" in files else {}
+                visits = engine.read_joint_visits(files.get("joint_visits.json"))
             except (zipfile.BadZipFile, ValueError, KeyError) as exc:
                 raise CommandError(f"无法读取证据包：{exc}") from exc
             label = f"draw {draw.get('draw_id', '?')}: {len(draw.get('selected', []))} selected"
@@ -39,11 +42,13 @@ class Command(BaseCommand):
             for line in problems:
                 self.stdout.write(line)
             raise SystemExit(1)
+        for line in engine.joint_visit_report(visits):
+            self.stdout.write(line)
         self.stdout.write(f"OK {label}")
 
     def _from_database(self, pk: int):
         from inspections.models import Draw
-        from inspections.selectors.draws import draw_verification
+        from inspections.selectors.draws import draw_verification, joint_visit_records
 
         draw = Draw.objects.filter(pk=pk).first()
         if draw is None:
@@ -52,4 +57,4 @@ class Command(BaseCommand):
             raise CommandError(f"抽取 {pk} 尚未完成摇号（{draw.get_status_display()}）")
         problems = draw_verification(draw)
         label = f"draw {pk}: {draw.selections.count()} selected, seed {draw.seed_string}"
-        return problems, label
+        return problems, label, joint_visit_records(draw)
