@@ -2,6 +2,9 @@
 more than expected (a draw row seeded with one inspector in every team), and the table
 exports to xlsx."""
 
+import io
+from pathlib import Path
+
 import openpyxl
 import pytest
 
@@ -91,7 +94,7 @@ def test_discipline_sees_the_favoured_inspector_flagged(page, favoured, e2e):
     e2e.shot(page, "fairness-flagged", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("button", name="导出 Excel").click()
-    book = openpyxl.load_workbook(download.value.path())
+    book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[1][0] == "WGF01" and rows[1][-1] == "明显偏高"
     assert AuditEvent.objects.filter(
