@@ -208,6 +208,59 @@ def check_row(result: dict) -> dict:
     return {f: row_[f] for f in ROW_FIELDS}
 
 
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    """Bytes of memory ``fn()`` adds at its peak: the whole process (Python objects *and* C
+    buffers — lxml, openpyxl's XML writer, psycopg, calamine — which ``tracemalloc`` does not
+    see), measured in a forked child so that memory the parent already holds, or freed and
+    cached from an earlier run, does not count (the child first returns the parent's freed
+    heap to the system with ``malloc_trim``, so it cannot hide an allocation). The child resets its high-water mark
+    (``/proc/self/clear_refs`` 5, Linux ≥ 4.0), runs ``fn`` on its own database connection and
+    reports VmHWM − VmRSS-at-start."""
+    from django.db import connections
+
+    connections.close_all()  # the child must not share the parent's sockets
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(read_end)
+            import ctypes
+            import gc
+
+            # Memory the parent freed but kept (malloc's free lists, empty arenas) would be
+            # reused without growing the RSS: hand it back to the system first.
+            gc.collect()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            Path("/proc/self/clear_refs").write_text("5")
+            start = _status_kib("VmRSS")
+            fn()
+            peak = _status_kib("VmHWM")
+            os.write(write_end, str((peak - start) * 1024).encode())
+            status = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            connections.close_all()
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        data = reader.read()
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        raise RuntimeError("the memory-measuring child process failed")
+    return int(data)
+
+
 # --- Machine and report --------------------------------------------------------------------
 def machine_info() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()

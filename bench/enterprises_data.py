@@ -3,6 +3,7 @@
 ``python -m bench.enterprises_data 100000 /tmp/register.xlsx`` writes a file with the
 template's headers; ``write_register`` is used by the other enterprise benchmarks."""
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -66,7 +67,11 @@ def write_register(n: int, path: Path) -> Path:
     from enterprises.importers import ENTERPRISE_COLUMNS
 
     if not path.exists():
-        write_xlsx(path, headers=[c.header for c in ENTERPRISE_COLUMNS], rows=register_rows(n))
+        # Written under a temporary name and renamed: another run reusing the same file never
+        # sees a half-written one.
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        write_xlsx(partial, headers=[c.header for c in ENTERPRISE_COLUMNS], rows=register_rows(n))
+        partial.replace(path)
     return path
 
 

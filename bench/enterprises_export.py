@@ -1,21 +1,29 @@
 """Export of the register: ours (streaming write-only xlsx) vs django-import-export.
 
-``python -m bench.enterprises_export [sizes…]``: time and peak Python memory (tracemalloc,
-measured in a separate run from the timing) for the whole register of each size."""
+``python -m bench.enterprises_export [sizes…]``: time (median of ``REPEAT`` runs) and peak
+memory of the whole register of each size. Memory is the process's peak resident memory added
+by one export, measured in a forked child (``bench.common.peak_memory``: Python objects and C
+buffers alike — tracemalloc alone misses lxml's and openpyxl's buffers), for both sides the
+same way. Targets: ≥ 3× faster and ≤ 1/5 of the baseline's memory."""
 
-import io
+import os
 import sys
-import time
-import tracemalloc
 
 from bench import enterprises_setup  # noqa: F401 - configures Django
 
+REPEAT = int(os.environ.get("BENCH_EXPORT_REPEAT", "1"))
+
 
 def ours():
+    from django.core.files.temp import NamedTemporaryFile
+
     from enterprises.exports import enterprise_export
     from enterprises.models import Enterprise
 
-    enterprise_export(Enterprise.objects.all(), io.BytesIO())
+    # To a file, as the view does (a spooled temporary file) and the baseline's bytes are
+    # discarded; writing into a BytesIO would count the finished file as working memory.
+    with NamedTemporaryFile(suffix=".xlsx") as target:
+        enterprise_export(Enterprise.objects.all(), target)
 
 
 def baseline():
@@ -25,40 +33,37 @@ def baseline():
     dataset.export("xlsx")
 
 
-def measure(fn) -> tuple[float, int]:
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return elapsed, peak
-
-
 def run(sizes=(10_000, 100_000)) -> list[dict]:
     from django.db import connection
 
-    from bench.common import row
+    from bench.common import peak_memory, row, timed
     from bench.enterprises_list import ensure_size
 
     rows = []
     for size in sizes:
+        if size > 100_000:
+            continue  # the issue's target is 10^5; the baseline at 10^6 takes hours
         ensure_size(size)
-        base_t, base_m = measure(baseline)
-        ours_t, ours_m = measure(ours)
+        # Memory first (forked children), then time (in this process).
+        base_m = peak_memory(baseline)
+        ours_m = peak_memory(ours)
+        base_t = timed(baseline, repeat=REPEAT)
+        ours_t = timed(ours, repeat=REPEAT)
+        ratio_m = base_m / max(ours_m, 1)
         rows.append(
             row(
                 name=f"enterprise export, {size:,} rows",
                 baseline="django-import-export Resource.export() + xlsx",
                 baseline_seconds=base_t,
                 ours_seconds=ours_t,
-                target=3,
-                met=base_t / ours_t >= 3 and ours_m * 5 <= base_m,
-                notes=f"{connection.vendor}; peak Python memory {ours_m / 2**20:.0f} MB vs "
-                f"{base_m / 2**20:.0f} MB ({base_m / max(ours_m, 1):.1f}× less; target ≥ 5×)",
+                target="≥ 3× faster, ≤ 1/5 memory",
+                met=base_t / ours_t >= 3 and ratio_m >= 5,
+                notes=f"{connection.vendor}; peak memory added (RSS, forked child): ours "
+                f"{ours_m / 2**20:.0f} MB, baseline {base_m / 2**20:.0f} MB "
+                f"(ours uses {ratio_m:.1f}× less; target ≥ 5×)",
             )
         )
+        print(rows[-1], flush=True)
     return rows
 
 

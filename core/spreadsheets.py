@@ -413,6 +413,7 @@ def open_table(
         sheet_name = "CSV"
         row_iter = (list(r) for r in reader)
         other_sheets: list = []
+        rows_hint = None
     else:
         if fmt == "xlsx":
             archive = zip_guard(data, max_unzipped_bytes=max_unzipped_bytes)
@@ -429,6 +430,7 @@ def open_table(
         other_sheets = names[1:]
         sheet = workbook.get_sheet_by_index(0)
         row_iter = sheet.iter_rows()
+        rows_hint = sheet.height  # rows holding cells, header included (an estimate)
     first_row = 1  # calamine's iter_rows starts at A1 like Excel (leading blank rows included)
 
     # Header: the first non-blank row.
@@ -494,6 +496,7 @@ def open_table(
         sheet_name=sheet_name,
         headers=found,
         rows=rows(),
+        total_rows_hint=rows_hint,
     )
 
 
@@ -598,6 +601,11 @@ class Preview:
         return self.file_error is None and not any(r.errors for r in self.results)
 
     @property
+    def error_count(self) -> int:
+        """How many errors in all (``errors`` of a streamed preview keeps only the first)."""
+        return len(self.errors)
+
+    @property
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((NEW, UPDATED, UNCHANGED, ERROR), 0)
         for result in self.results:
@@ -673,3 +681,136 @@ def run_preview(
         )
     importer.classify([r for r in results if not r.errors])
     return Preview(importer.kind, table.sha256, filename, results)
+
+
+# --- the streamed preview (bounded memory, for big files) --------------------------------------
+
+PREVIEW_KEEP_ROWS = 500  # results kept for display: errors, new and updated rows, a few others
+PREVIEW_KEEP_ERRORS = 1000  # errors kept with their row, column and reason (all are counted)
+STREAM_CHUNK = 5000  # rows cleaned, then classified (and written) together
+
+
+@dataclass
+class StreamedPreview(Preview):
+    """A ``Preview`` of a file read in chunks: only counts, the first ``PREVIEW_KEEP_ERRORS``
+    errors and a sample of results (``results``) are kept, whatever the file's size."""
+
+    stored_counts: dict = field(default_factory=dict)
+    stored_errors: list[CellError] = field(default_factory=list)
+    error_total: int = 0
+
+    @property
+    def errors(self) -> list[CellError]:
+        if self.file_error:
+            return Preview.errors.fget(self)
+        return self.stored_errors
+
+    @property
+    def ok(self) -> bool:
+        return self.file_error is None and self.error_total == 0
+
+    @property
+    def error_count(self) -> int:
+        return 1 if self.file_error else self.error_total
+
+    @property
+    def counts(self) -> dict[str, int]:
+        if self.file_error:
+            return {**dict.fromkeys((NEW, UPDATED, UNCHANGED, ERROR), 0), "total": 0}
+        return dict(self.stored_counts)
+
+
+def stream_preview(
+    importer: RowImporter,
+    source,
+    *,
+    filename: str = "",
+    max_bytes: int | None = None,
+    max_unzipped_bytes: int = DEFAULT_MAX_UNZIPPED,
+    progress: Callable[[int], None] | None = None,
+    on_chunk: Callable[[list[RowResult]], None] | None = None,
+    chunk_size: int | None = None,
+    keep_rows: int = PREVIEW_KEEP_ROWS,
+    keep_errors: int = PREVIEW_KEEP_ERRORS,
+) -> StreamedPreview:
+    """``run_preview`` in bounded memory: rows are cleaned and classified ``chunk_size`` at a
+    time and then dropped; the outcome is the same (counts, errors with Excel row, column and
+    Chinese reason, duplicate keys inside the file).
+
+    ``on_chunk(results)`` receives each classified chunk while no error has been seen so far
+    (a writer: the caller holds the transaction and rolls it back if the preview ends not
+    ``ok``). Held in memory besides the current chunk: the counts, the first ``keep_errors``
+    errors, ``keep_rows`` results for display, and each key's first row number (the duplicate
+    check; about 100 bytes a row)."""
+    try:
+        table = open_table(
+            source,
+            columns=importer.columns,
+            max_bytes=max_bytes,
+            max_unzipped_bytes=max_unzipped_bytes,
+        )
+    except SpreadsheetError as exc:
+        return StreamedPreview(importer.kind, "", filename, [], file_error=exc)
+    chunk_size = chunk_size or STREAM_CHUNK
+    counts = dict.fromkeys((NEW, UPDATED, UNCHANGED, ERROR), 0)
+    kept: list[RowResult] = []
+    errors: list[CellError] = []
+    state = {"errors": 0, "total": 0}
+    first_row_of: dict[str, int] = {}
+    key_header = importer.header_of(importer.key_column) if importer.key_column else ""
+
+    def flush(chunk: list[RowResult]) -> None:
+        valid = [r for r in chunk if not r.errors]
+        if valid:
+            importer.classify(valid)
+        for result in chunk:
+            if result.errors:
+                counts[ERROR] += 1
+                state["errors"] += len(result.errors)
+                room = keep_errors - len(errors)
+                if room > 0:
+                    errors.extend(result.errors[:room])
+            else:
+                counts[result.outcome or NEW] += 1
+            if len(kept) < keep_rows and (
+                result.errors or result.outcome in (NEW, UPDATED) or len(kept) < 50
+            ):
+                kept.append(result)
+        if on_chunk is not None and state["errors"] == 0:
+            on_chunk(chunk)
+
+    chunk: list[RowResult] = []
+    for row in table.rows:
+        result = RowResult(row.number)
+        importer.clean_row(row, result)
+        if result.key and not result.errors:
+            seen = first_row_of.setdefault(result.key, row.number)
+            if seen != row.number:
+                result.error(key_header, f"与第{seen}行重复（{result.key}）")
+        chunk.append(result)
+        state["total"] += 1
+        if len(chunk) >= chunk_size:
+            flush(chunk)
+            chunk = []
+            if progress:
+                progress(state["total"])
+    if chunk:
+        flush(chunk)
+    if not state["total"]:
+        return StreamedPreview(
+            importer.kind,
+            table.sha256,
+            filename,
+            [],
+            file_error=SpreadsheetError("文件只有表头，没有数据行"),
+        )
+    counts["total"] = state["total"]
+    return StreamedPreview(
+        importer.kind,
+        table.sha256,
+        filename,
+        kept,
+        stored_counts=counts,
+        stored_errors=errors,
+        error_total=state["errors"],
+    )

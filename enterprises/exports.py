@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from core.spreadsheets import write_xlsx
+from core.spreadsheets import Column, write_xlsx
 
 from .importers import ENTERPRISE_COLUMNS, IMPORTERS
 from .models import Enterprise, Trade
@@ -12,9 +12,17 @@ from .models import Enterprise, Trade
 CHUNK = 5000
 
 
-def enterprise_rows(queryset: QuerySet[Enterprise]) -> Iterator[list]:
-    """Rows in template column order, streamed by keyset chunks of ``CHUNK`` (constant
-    memory; two queries per chunk: the enterprises and their trades)."""
+def export_columns() -> list[Column]:
+    """The export's columns: the import template's (``ENTERPRISE_COLUMNS``), so that an export
+    re-imports. The group columns (``group_columns.GROUP_COLUMNS``) appear here once the
+    import lists them; the rows below already carry their values by key."""
+    return list(ENTERPRISE_COLUMNS)
+
+
+def enterprise_rows(queryset: QuerySet[Enterprise], columns=None) -> Iterator[list]:
+    """Rows in ``columns`` order (default ``export_columns()``), streamed by keyset chunks of
+    ``CHUNK`` (constant memory; two queries per chunk: the enterprises and their trades)."""
+    keys = [c.key for c in (columns or export_columns())]
     types = dict(Enterprise.EnterpriseType.choices)
     scales = dict(Enterprise.Scale.choices)
     statuses = dict(Enterprise.Status.choices)
@@ -36,6 +44,8 @@ def enterprise_rows(queryset: QuerySet[Enterprise]) -> Iterator[list]:
         "section__name",
         "remarks",
         "uscc_override_reason",
+        "group_name",
+        "group_uscc",
     )
     queryset = queryset.order_by("uscc")
     last = None
@@ -52,33 +62,37 @@ def enterprise_rows(queryset: QuerySet[Enterprise]) -> Iterator[list]:
         ):
             trades.setdefault(eid, []).append(trade_names[tid])
         for r in chunk:
-            yield [
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                "、".join(trades.get(r[0], [])),
-                str(types.get(r[9], r[9])),
-                str(scales.get(r[10], "")) if r[10] else "",
-                str(statuses.get(r[11], r[11])),
-                r[12] or "",
-                r[13],
-                r[14],
-            ]
+            values = {
+                "uscc": r[1],
+                "name": r[2],
+                "legal_representative": r[3],
+                "contact_person": r[4],
+                "contact_phone": r[5],
+                "registered_address": r[6],
+                "business_address": r[7],
+                "township": r[8],
+                "trades": "、".join(trades.get(r[0], [])),
+                "enterprise_type": str(types.get(r[9], r[9])),
+                "scale": str(scales.get(r[10], "")) if r[10] else "",
+                "status": str(statuses.get(r[11], r[11])),
+                "section": r[12] or "",
+                "remarks": r[13],
+                "uscc_override_reason": r[14],
+                "group_name": r[15],
+                "group_uscc": r[16],
+            }
+            yield [values.get(key, "") for key in keys]
         last = chunk[-1][1]
 
 
 def enterprise_export(queryset: QuerySet[Enterprise], target) -> int:
+    columns = export_columns()
     return write_xlsx(
         target,
-        headers=[c.header for c in ENTERPRISE_COLUMNS],
-        rows=enterprise_rows(queryset),
+        headers=[c.header for c in columns],
+        rows=enterprise_rows(queryset, columns),
         sheet_title="监管企业",
-        widths=[c.width for c in ENTERPRISE_COLUMNS],
+        widths=[c.width for c in columns],
     )
 
 

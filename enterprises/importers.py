@@ -30,6 +30,7 @@ from core.spreadsheets import (
     parse_decimal,
 )
 
+from .group_columns import GROUP_COLUMNS
 from .models import (
     CheckItem,
     CheckMethod,
@@ -40,6 +41,7 @@ from .models import (
     RiskTier,
     Township,
     Trade,
+    group_name_normalise,
 )
 from .uscc import uscc_check
 
@@ -136,6 +138,7 @@ ENTERPRISE_COLUMNS = [
         width=24,
         note="代码校验位不符但确属真实代码（如2016年前登记）时必填",
     ),
+    *GROUP_COLUMNS,  # 所属集团, 集团统一社会信用代码 (optional; last, so older files still fit)
 ]
 
 _TEXT_FIELDS = (
@@ -163,7 +166,43 @@ COMPARED = (
     "scale",
     "status",
     "section_id",
+    "group_name",
+    "group_uscc",
 )
+
+
+def _existing_enterprises(keys: list[str], fields: list[str]) -> dict[str, dict]:
+    """{uscc: {id, uscc, *fields}} of the registered ones among ``keys`` (one query)."""
+    if connection.vendor != "postgresql":
+        rows = Enterprise.objects.filter(uscc__in=keys).values("id", "uscc", *fields)
+        return {row["uscc"]: row for row in rows}
+    # One array parameter instead of 5,000 placeholders (psycopg binds on the client side and
+    # would parse every one of them).
+    columns = ["id", "uscc", *fields]  # attnames equal the column names here
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {Enterprise._meta.db_table} "  # noqa: S608 - model names
+            "WHERE uscc = ANY(%s)",
+            [keys],
+        )
+        return {row[1]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+
+
+def _trades_of(ids: list[int]) -> list[tuple[int, int]]:
+    through = Enterprise.trades.through
+    if not ids:
+        return []
+    if connection.vendor != "postgresql":
+        return list(
+            through.objects.filter(enterprise_id__in=ids).values_list("enterprise_id", "trade_id")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT enterprise_id, trade_id FROM {through._meta.db_table} "  # noqa: S608
+            "WHERE enterprise_id = ANY(%s)",
+            [ids],
+        )
+        return cursor.fetchall()
 
 
 class EnterpriseImporter(RowImporter):
@@ -182,7 +221,8 @@ class EnterpriseImporter(RowImporter):
 
     def clean_row(self, row: Row, result: RowResult) -> None:
         values = row.values
-        self.present |= set(values)
+        if not values.keys() <= self.present:  # every row of a file has the same keys
+            self.present |= values.keys()
         header = self.header_of
         cleaned: dict = {}
         check = uscc_check(values.get("uscc"))
@@ -239,22 +279,27 @@ class EnterpriseImporter(RowImporter):
             if text and text not in self.lookups.sections:
                 result.error(header("section"), f"未知的股室：{text}")
             cleaned["section_id"] = self.lookups.sections.get(text) if text else None
+        if "group_name" in values:
+            cleaned["group_name"] = group_name_normalise(_text(values["group_name"]))
+            if len(cleaned["group_name"]) > _MAX_LENGTH["group_name"]:
+                result.error(header("group_name"), f"超过{_MAX_LENGTH['group_name']}字")
+        if "group_uscc" in values:
+            group = uscc_check(values["group_uscc"]) if values["group_uscc"] else None
+            cleaned["group_uscc"] = group.value if group else ""
+            if group and group.error:
+                result.error(header("group_uscc"), group.error)
+            elif group and not cleaned.get("group_name"):
+                result.error(header("group_uscc"), "填写集团统一社会信用代码时须填写所属集团名称")
         result.cleaned = cleaned
 
     def classify(self, results: list[RowResult]) -> None:
         by_key = {r.key: r for r in results}
         fields = [f for f in COMPARED if f in self.present or f.removesuffix("_id") in self.present]
         self.compared = fields
-        through = Enterprise.trades.through
         for keys in _chunks(list(by_key)):
-            existing = {
-                row["uscc"]: row
-                for row in Enterprise.objects.filter(uscc__in=keys).values("id", "uscc", *fields)
-            }
+            existing = _existing_enterprises(keys, fields)
             trades: dict[int, set] = {}
-            for eid, tid in through.objects.filter(
-                enterprise_id__in=[e["id"] for e in existing.values()]
-            ).values_list("enterprise_id", "trade_id"):
+            for eid, tid in _trades_of([e["id"] for e in existing.values()]):
                 trades.setdefault(eid, set()).add(tid)
             for key in keys:
                 result = by_key[key]
@@ -275,37 +320,84 @@ class EnterpriseImporter(RowImporter):
                 result.outcome = UPDATED if changes else UNCHANGED
 
     def apply(self, preview: Preview, *, actor) -> dict:
-        new = [r.cleaned for r in preview.results if r.outcome == NEW]
-        updated = [r for r in preview.results if r.outcome == UPDATED]
-        now = timezone.now()
-        through = Enterprise.trades.through
-        if connection.vendor == "postgresql" and len(new) > 2000:
-            from .fastpath import pg_insert_enterprises
+        writer = self.writer(actor=actor)
+        writer(preview.results)
+        return writer.finish()
 
-            pg_insert_enterprises(new, now=now)
-        else:
-            for chunk in _chunks(new, 2000):
-                objs = [
-                    Enterprise(
-                        **{k: v for k, v in c.items() if k not in ("trades", "id")},
-                        created_at=now,
-                        updated_at=now,
-                    )
+    def writer(self, *, actor) -> EnterpriseWriter:
+        """A chunk writer for ``core.spreadsheets.stream_preview(on_chunk=…)``."""
+        return EnterpriseWriter(now=timezone.now())
+
+
+class EnterpriseWriter:
+    """Writes classified chunks of an enterprise import inside the caller's transaction.
+
+    New rows: PostgreSQL — COPYed into a staging table chunk by chunk and moved into the
+    register by ``finish`` (``fastpath``: set-based, in uscc order, bulk-load mode for first
+    loads); SQLite — ``bulk_create`` per chunk. Updated rows: ``bulk_update`` of only the
+    changed columns, per chunk. The caller rolls everything back if any row has an error."""
+
+    def __init__(self, *, now):
+        self.now = now
+        self.created = 0
+        self.updated = 0
+        self.staged = False
+        self.bulk_load = False
+        self.postgres = connection.vendor == "postgresql"
+
+    def __call__(self, results: list[RowResult]) -> None:
+        new = [r.cleaned for r in results if r.outcome == NEW and not r.errors]
+        updated = [r for r in results if r.outcome == UPDATED and not r.errors]
+        if new:
+            if self.postgres:
+                from .fastpath import pg_stage
+
+                pg_stage(new, created=self.staged)
+                self.staged = True
+            else:
+                self._insert(new)
+        if updated:
+            self._update(updated)
+        self.created += len(new)
+        self.updated += len(updated)
+
+    def finish(self) -> dict:
+        if self.staged:
+            from .fastpath import pg_insert_staged
+
+            self.bulk_load = pg_insert_staged(now=self.now, count=self.created)
+            self.staged = False
+        return {"created": self.created, "updated": self.updated}
+
+    def _insert(self, new: list[dict]) -> None:
+        through = Enterprise.trades.through
+        now = self.now
+        for chunk in _chunks(new, 2000):
+            objs = [
+                Enterprise(
+                    **{k: v for k, v in c.items() if k not in ("trades", "id")},
+                    created_at=now,
+                    updated_at=now,
+                )
+                for c in chunk
+            ]
+            Enterprise.objects.bulk_create(objs)
+            ids = dict(
+                Enterprise.objects.filter(uscc__in=[c["uscc"] for c in chunk]).values_list(
+                    "uscc", "id"
+                )
+            )
+            through.objects.bulk_create(
+                [
+                    through(enterprise_id=ids[c["uscc"]], trade_id=t)
                     for c in chunk
+                    for t in sorted(c["trades"])
                 ]
-                Enterprise.objects.bulk_create(objs)
-                ids = dict(
-                    Enterprise.objects.filter(uscc__in=[c["uscc"] for c in chunk]).values_list(
-                        "uscc", "id"
-                    )
-                )
-                through.objects.bulk_create(
-                    [
-                        through(enterprise_id=ids[c["uscc"]], trade_id=t)
-                        for c in chunk
-                        for t in sorted(c["trades"])
-                    ]
-                )
+            )
+
+    def _update(self, updated: list[RowResult]) -> None:
+        through = Enterprise.trades.through
+        now = self.now
         changed_fields = sorted({f for r in updated for f in r.changes if f != "trades"})
         for chunk in _chunks(updated, 1000):
             if changed_fields:
@@ -330,7 +422,6 @@ class EnterpriseImporter(RowImporter):
                         for t in sorted(r.cleaned["trades"])
                     ]
                 )
-        return {"created": len(new), "updated": len(updated)}
 
 
 # --- tier assessments -------------------------------------------------------------------------

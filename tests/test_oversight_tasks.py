@@ -6,9 +6,9 @@ from oversight.tasks import draws_verify_all
 from tests.test_oversight_review import tamper
 from tests.visits_fixtures import (  # noqa: F401
     draw,
+    frozen,
     inspector_users,
     item,
-    frozen,
     lead,
     lead2,
     make_enterprises,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.spreadsheets import OUTCOME_LABELS, run_preview
+from core.spreadsheets import OUTCOME_LABELS, stream_preview
 
 MAX_ERRORS_PRINTED = 200
 
@@ -23,17 +23,17 @@ class ImportCommand(BaseCommand):
         except OSError as exc:
             raise CommandError(f"无法打开文件：{file}（{exc.strerror}）") from None
         if dry_run:
-            preview = run_preview(IMPORTERS[self.kind](), file, filename=file)
+            preview = stream_preview(IMPORTERS[self.kind](), file, filename=file)
             self._report(preview)
             if not preview.ok:
-                raise CommandError(f"文件有 {len(preview.errors)} 处错误，未写入任何数据")
+                raise CommandError(f"文件有 {preview.error_count} 处错误，未写入任何数据")
             self.stdout.write("试运行：未写入任何数据")
             return
         try:
             preview, written = import_apply(actor=None, kind=self.kind, source=file, filename=file)
         except ImportRefused as exc:
             self._report(exc.preview)
-            raise CommandError(f"文件有 {len(exc.preview.errors)} 处错误，未写入任何数据") from None
+            raise CommandError(f"文件有 {exc.preview.error_count} 处错误，未写入任何数据") from None
         self._report(preview)
         self.stdout.write(
             self.style.SUCCESS(f"已导入：新增 {written['created']}，更新 {written['updated']}")
@@ -51,5 +51,5 @@ class ImportCommand(BaseCommand):
             )
         for error in preview.errors[:MAX_ERRORS_PRINTED]:
             self.stderr.write(str(error) if error.row else error.message)
-        if len(preview.errors) > MAX_ERRORS_PRINTED:
-            self.stderr.write(f"……另有 {len(preview.errors) - MAX_ERRORS_PRINTED} 处错误未列出")
+        if preview.error_count > MAX_ERRORS_PRINTED:
+            self.stderr.write(f"……另有 {preview.error_count - MAX_ERRORS_PRINTED} 处错误未列出")
