@@ -3,7 +3,7 @@ from .context import current_ip
 
 def client_ip(request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it,
-    # and a deployment that has one sets REMOTE_ADDR through it (docs/deployment.md).
+    # and a deployment that has one sets REMOTE_ADDR through it (docs/deploy.md).
     return request.META.get("REMOTE_ADDR", "")
 
 
