@@ -1,7 +1,9 @@
+from django.utils.translation import gettext_noop
+
 from accounts.roles import Role
 
 from .extensions import NavItem
 
 NAV_ITEMS = [
-    NavItem("首页", "core:dashboard", frozenset(Role.values), order=0),
+    NavItem(gettext_noop("首页"), "core:dashboard", frozenset(Role.values), order=0),
 ]
