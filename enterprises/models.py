@@ -113,7 +113,9 @@ class Enterprise(models.Model):
         blank=True,
         help_text="代码校验位不符但确属真实代码（如2016年前登记）时必填",
     )
-    name = models.CharField("企业名称", max_length=200, db_index=True)
+    # No btree index on the name: searches use the bigram GIN index (PostgreSQL), lists order
+    # by USCC, and every index costs on each imported row (docs/enterprises.md).
+    name = models.CharField("企业名称", max_length=200)
     legal_representative = models.CharField("法定代表人/负责人", max_length=64, blank=True)
     # 所属集团: a recusal may name a group (inspectors.Recusal.group), matched on this exact
     # (normalised) name. ``db_default`` so that inserts naming only the older columns (the
@@ -138,8 +140,13 @@ class Enterprise(models.Model):
     contact_phone = models.CharField("联系电话", max_length=32, blank=True)
     registered_address = models.CharField("注册地址", max_length=255, blank=True)
     business_address = models.CharField("经营地址", max_length=255, blank=True)
+    # The (township, uscc) and (section, uscc) composites below serve the FK lookups too.
     township = models.ForeignKey(
-        Township, verbose_name="乡镇/街道", on_delete=models.PROTECT, related_name="enterprises"
+        Township,
+        verbose_name="乡镇/街道",
+        on_delete=models.PROTECT,
+        related_name="enterprises",
+        db_index=False,
     )
     trades = models.ManyToManyField(Trade, verbose_name="监管行业", related_name="enterprises")
     enterprise_type = models.CharField(
@@ -154,6 +161,7 @@ class Enterprise(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="enterprises",
+        db_index=False,
     )
     remarks = models.TextField("备注", blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
