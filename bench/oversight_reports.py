@@ -270,7 +270,8 @@ def run(sizes: list[int]) -> list[dict]:
 
     from accounts.roles import Role
     from bench.common import row, timed
-    from bench.oversight_pages import _lead_and_world
+    from bench.oversight_pages import USCC_PREFIX, _lead_and_world
+    from enterprises.models import Enterprise
     from inspections.models import Plan, Task
     from oversight import reports
 
@@ -281,6 +282,8 @@ def run(sizes: list[int]) -> list[dict]:
         _, users, _ = _lead_and_world()
         client = Client()
         client.force_login(users[Role.DISCIPLINE])
+        # The data only grows: the label says how many enterprises are really there.
+        size = Enterprise.objects.filter(uscc__startswith=USCC_PREFIX + "0").count()
         tasks = Task.objects.filter(number__startswith=PREFIX)
         task = tasks.order_by("seq").first()
         plan = Plan.objects.get(number="BENCH-RPT-PLAN")

@@ -608,16 +608,21 @@ def deadline_figures(scope: Scope) -> DeadlineFigures:
     # Each open record has one section (or none): the totals are the sums of the rows.
     figures.overdue = sum(r["overdue"] for r in figures.by_section)
     figures.due_soon = sum(r["due_soon"] for r in figures.by_section)
-    through = PublicationRecord.inspectors.through.objects.filter(
-        publicationrecord__in=open_.filter(late_or_soon)
-    )
-    o_in = Q(publicationrecord__deadline__lt=today)
-    s_in = Q(publicationrecord__deadline__gte=today, publicationrecord__deadline__lt=soon_limit)
-    figures.by_inspector = list(
-        through.values("user_id", "user__full_name", "user__username")
-        .annotate(overdue=Count("pk", filter=o_in), due_soon=Count("pk", filter=s_in))
-        .order_by("-overdue", "-due_soon", "user__username")
-    )
+    # Grouped from the records' side: one join to the inspectors, the counts on the record's
+    # own deadline (joining from the m2m table and back costs half as much again at 10^5).
+    figures.by_inspector = [
+        {
+            "user_id": row["inspectors__id"],
+            "user__full_name": row["inspectors__full_name"],
+            "user__username": row["inspectors__username"],
+            "overdue": row["overdue"],
+            "due_soon": row["due_soon"],
+        }
+        for row in open_.filter(late_or_soon, inspectors__isnull=False)
+        .values("inspectors__id", "inspectors__full_name", "inspectors__username")
+        .annotate(overdue=Count("pk", filter=overdue), due_soon=Count("pk", filter=soon))
+        .order_by("-overdue", "-due_soon", "inspectors__username")
+    ]
     # On time per month of the deadline, over the records that are decided: published, or not
     # published with the deadline passed (those count as late).
     published_late = Q(first_published_on__gt=F("deadline"))

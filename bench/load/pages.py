@@ -80,6 +80,19 @@ PAGES = [
     Page("draw list", "inspections:draw_list", BUSINESS),
     Page("draw detail", "inspections:draw_detail", BUSINESS, args=_ids("inspections", "Draw")),
     Page("inspector roster", "inspectors:list", BUSINESS),
+    Page("visit list", "inspections:visit_list", BUSINESS),
+    Page("visit detail", "inspections:visit_detail", BUSINESS, args=_ids("inspections", "Visit")),
+    Page("publication records", "disclosure:publication_list", BUSINESS, weight=2),
+    Page(
+        "oversight: draws",
+        "oversight:review_draws",
+        frozenset({Role.DISCIPLINE, Role.AUDIT_ADMIN}),
+    ),
+    Page(
+        "reports summary",
+        "oversight:report_index",
+        frozenset({Role.LEAD_SECTION, Role.SECTION_HEAD, Role.DISCIPLINE, Role.AUDIT_ADMIN}),
+    ),
 ]
 
 # Who the 50 simulated staff are: business roles dominate, as in the bureau.
