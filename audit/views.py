@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
@@ -151,7 +152,16 @@ def chain_verify(request):
         },
     )
     if result.ok:
-        messages.success(request, f"日志链完整：已核验 {result.checked} 条记录。")
+        messages.success(
+            request, _("日志链完整：已核验 %(checked)s 条记录。") % {"checked": result.checked}
+        )
     else:
-        messages.error(request, f"日志链在第 {result.broken_seq} 条断开：{result.problem}")
+        messages.error(
+            request,
+            _("日志链在第 %(seq)s 条断开：%(problem)s")
+            % {"seq": result.broken_seq, "problem": result.problem},
+        )
+    # Back to the screen the button was on (a fixed choice, never a URL from the request).
+    if request.POST.get("back") == "security":
+        return redirect("audit:security_overview")
     return redirect("audit:event_list")

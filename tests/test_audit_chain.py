@@ -125,6 +125,19 @@ def test_audit_admin_verifies_from_the_screen(client_for):
     response = client.post("/audit/verify/", follow=True)
     assert "日志链完整" in response.content.decode()
     assert AuditEvent.objects.filter(event_type="audit.chain_verified").exists()
+    assert response.redirect_chain[-1][0] == "/audit/events/"
+
+
+def test_verifying_from_the_security_screen_returns_to_it(client_for):
+    client = client_for(Role.AUDIT_ADMIN)
+    screen = client.get("/audit/security/").content.decode()
+    assert 'name="back" value="security"' in screen
+    response = client.post("/audit/verify/", {"back": "security"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/audit/security/"
+    assert "日志链完整" in response.content.decode()
+    # Anything else goes back to the log: the target is chosen, never taken from the request.
+    response = client.post("/audit/verify/", {"back": "https://evil.example/"})
+    assert response["Location"] == "/audit/events/"
 
 
 def test_event_list_pages_by_sequence_without_counting(client_for, django_assert_max_num_queries):
