@@ -336,3 +336,44 @@ def test_only_admin_declares(users, make_inspector, grouped):
     data = {"group": GROUP, "reason": "kinship", "declared_on": "2026-11-26"}
     assert_role_access(users, url, {Role.SYSTEM_ADMIN}, method="post", data=data)
     assert Recusal.objects.filter(group=GROUP).count() == 1
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_a_replacement_recused_after_the_draw_leaves_at_once_through_a_second_replacement(
+    lead, lead2, admin, make_task, make_inspector, grouped
+):
+    roster = [make_inspector() for _ in range(6)]
+    draw = complete(every_enterprise(make_task()), lead)
+    team = {t["selection"].uscc: t for t in draw_selectors.draw_teams(draw)}[grouped[0].uscc]
+    out = team["current"][0]
+    assert out in roster
+
+    def replace():
+        return draw_services.draw_replace(
+            actor=lead, selection=team["selection"], out=out, reason="事后回避", approver=lead2
+        )
+
+    # Who the ranking would bring in (tried and rolled back) ...
+    try:
+        with transaction.atomic():
+            candidate = replace().into
+            raise _Rollback
+    except _Rollback:
+        pass
+    # ... has since declared a recusal for this enterprise.
+    declare(admin, inspector=candidate, enterprise=grouped[0], day=datetime.date(2026, 11, 26))
+
+    first = replace()
+    assert first.into == candidate
+    second = first.selection.replacements.exclude(pk=first.pk).get()
+    assert second.out == candidate and second.into not in (out, candidate)
+    assert "替补人员已申报回避" in second.reason and second.approver == lead2
+    current = {t["selection"].uscc: t for t in draw_selectors.draw_teams(draw)}
+    members = current[grouped[0].uscc]["current"]
+    assert second.into in members and candidate not in members and out not in members
+    # Both replacements are recorded and the draw still re-verifies from its evidence.
+    assert draw_selectors.draw_verification(draw) == []
+    assert AuditEvent.objects.filter(event_type="draw.replacement").count() == 2

@@ -608,7 +608,29 @@ def draw_replace(*, actor, selection: DrawSelection, out, reason: str, approver)
                 "approver": approver.username,
             },
         )
+        # The ranking is frozen, the roster is not: a replacement who has since declared a
+        # recusal covering this enterprise leaves at once, through a second recorded (and
+        # re-verifiable) replacement, instead of joining a team they must not be on.
+        recusal = _recusal_in_force(into, selection=selection, start=draw.window_start)
+        if recusal is not None:
+            draw_replace(
+                actor=actor,
+                selection=selection,
+                out=into,
+                reason=f"替补人员已申报回避（{recusal.get_reason_display()}：{recusal.target_text()}）",
+                approver=approver,
+            )
     return replacement
+
+
+def _recusal_in_force(inspector, *, selection: DrawSelection, start):
+    """The inspector's recusal declaration in force for the window that names the selected
+    enterprise (directly, by legal representative or by group), or None."""
+    enterprise = selection.enterprise
+    for recusal in inspector.recusals.all():
+        if recusal.is_in_force_for(start) and recusal.matches(enterprise):
+            return recusal
+    return None
 
 
 def joint_visit_merge(*, actor, selection: DrawSelection) -> JointVisit:
