@@ -76,11 +76,26 @@ def _team_visit(request, pk: int) -> Visit:
     return visit
 
 
-def _back(visit: Visit, anchor: str = ""):
-    response = redirect("inspections:visit_detail", visit.pk)
+def _back(visit: Visit, anchor: str = "", *, page: str = "inspections:visit_detail"):
+    response = redirect(page, visit.pk)
     if anchor:
         response["Location"] += f"#{anchor}"
     return response
+
+
+def _run_form(request, form, action, *, done: str, invalid: str) -> None:
+    """The posted-form pattern of the visit pages: an invalid form shows ``invalid``; a valid
+    one calls ``action(cleaned_data)``, whose refusal (ValidationError) shows its reasons and
+    whose success shows ``done``."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return
+    try:
+        action(form.cleaned_data)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, done)
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -397,21 +412,15 @@ def visit_signature(request, pk: int):
 @role_required(INSPECTOR)
 def visit_signed_page(request, pk: int):
     visit = _team_visit(request, pk)
-    form = SignedPageForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.visit_signed_page_upload(
-                actor=request.user,
-                visit=visit,
-                version=form.cleaned_data["version"],
-                upload=form.cleaned_data["file"],
-            )
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("签字页已上传。"))
-    else:
-        messages.error(request, _("请选择签字页照片或扫描件。"))
+    _run_form(
+        request,
+        SignedPageForm(request.POST, request.FILES),
+        lambda data: services.visit_signed_page_upload(
+            actor=request.user, visit=visit, version=data["version"], upload=data["file"]
+        ),
+        done=_("签字页已上传。"),
+        invalid=_("请选择签字页照片或扫描件。"),
+    )
     return redirect("inspections:visit_record", visit.pk)
 
 
@@ -419,9 +428,8 @@ def visit_signed_page(request, pk: int):
 @role_required(INSPECTOR)
 def visit_evidence(request, pk: int):
     visit = _team_visit(request, pk)
-    form = EvidenceForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def add(data):
         non_cooperation = supersedes = None
         if data.get("non_cooperation"):
             non_cooperation = get_object_or_404(
@@ -429,44 +437,38 @@ def visit_evidence(request, pk: int):
             )
         if data.get("supersedes"):
             supersedes = get_object_or_404(VisitEvidence, pk=data["supersedes"], visit=visit)
-        try:
-            services.evidence_add(
-                actor=request.user,
-                visit=visit,
-                upload=data["file"],
-                kind=data["kind"],
-                description=data["description"],
-                non_cooperation=non_cooperation,
-                supersedes=supersedes,
-            )
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("证据已上传。"))
-    else:
-        messages.error(request, _("请选择要上传的文件。"))
-    response = redirect("inspections:visit_record", visit.pk)
-    response["Location"] += "#evidence"
-    return response
+        services.evidence_add(
+            actor=request.user,
+            visit=visit,
+            upload=data["file"],
+            kind=data["kind"],
+            description=data["description"],
+            non_cooperation=non_cooperation,
+            supersedes=supersedes,
+        )
+
+    _run_form(
+        request,
+        EvidenceForm(request.POST, request.FILES),
+        add,
+        done=_("证据已上传。"),
+        invalid=_("请选择要上传的文件。"),
+    )
+    return _back(visit, "evidence", page="inspections:visit_record")
 
 
 @require_POST
 @role_required(INSPECTOR)
 def visit_non_cooperation(request, pk: int):
     visit = _team_visit(request, pk)
-    form = NonCooperationForm(request.POST)
-    if form.is_valid():
-        try:
-            services.non_cooperation_record(actor=request.user, visit=visit, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("已记录不配合情形。请上传证据（提交前必须有证据）。"))
-    else:
-        messages.error(request, _("请完整填写不配合情形、日期和经过。"))
-    response = redirect("inspections:visit_record", visit.pk)
-    response["Location"] += "#non-cooperation"
-    return response
+    _run_form(
+        request,
+        NonCooperationForm(request.POST),
+        lambda data: services.non_cooperation_record(actor=request.user, visit=visit, **data),
+        done=_("已记录不配合情形。请上传证据（提交前必须有证据）。"),
+        invalid=_("请完整填写不配合情形、日期和经过。"),
+    )
+    return _back(visit, "non-cooperation", page="inspections:visit_record")
 
 
 @require_POST
@@ -518,21 +520,15 @@ def visit_archive(request, pk: int):
 @role_required(*CASE_WORKERS)
 def visit_archive_add(request, pk: int):
     visit = _visit(pk)
-    form = ArchiveDocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.archive_document_add(
-                actor=request.user,
-                visit=visit,
-                upload=form.cleaned_data["file"],
-                title=form.cleaned_data["title"],
-            )
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("已补充归档材料。"))
-    else:
-        messages.error(request, _("请填写文件名称并选择文件。"))
+    _run_form(
+        request,
+        ArchiveDocumentForm(request.POST, request.FILES),
+        lambda data: services.archive_document_add(
+            actor=request.user, visit=visit, upload=data["file"], title=data["title"]
+        ),
+        done=_("已补充归档材料。"),
+        invalid=_("请填写文件名称并选择文件。"),
+    )
     return _back(visit, "archive")
 
 
@@ -540,16 +536,13 @@ def visit_archive_add(request, pk: int):
 @role_required(*CASE_WORKERS)
 def visit_transfer_create(request, pk: int):
     visit = _visit(pk)
-    form = TransferForm(request.POST)
-    if form.is_valid():
-        try:
-            services.transfer_create(actor=request.user, visit=visit, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("已登记线索移送。"))
-    else:
-        messages.error(request, _("请填写接收部门和移送内容。"))
+    _run_form(
+        request,
+        TransferForm(request.POST),
+        lambda data: services.transfer_create(actor=request.user, visit=visit, **data),
+        done=_("已登记线索移送。"),
+        invalid=_("请填写接收部门和移送内容。"),
+    )
     return _back(visit, "transfers")
 
 
@@ -558,16 +551,13 @@ def visit_transfer_create(request, pk: int):
 def visit_transfer_update(request, pk: int, transfer_pk: int):
     visit = _visit(pk)
     transfer = get_object_or_404(LeadTransfer, pk=transfer_pk, visit=visit)
-    form = TransferUpdateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.transfer_update(actor=request.user, transfer=transfer, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("已更新移送状态。"))
-    else:
-        messages.error(request, _("移送信息不完整。"))
+    _run_form(
+        request,
+        TransferUpdateForm(request.POST),
+        lambda data: services.transfer_update(actor=request.user, transfer=transfer, **data),
+        done=_("已更新移送状态。"),
+        invalid=_("移送信息不完整。"),
+    )
     return _back(visit, "transfers")
 
 
@@ -575,16 +565,13 @@ def visit_transfer_update(request, pk: int, transfer_pk: int):
 @role_required(*CASE_WORKERS)
 def visit_follow_up_add(request, pk: int):
     visit = _visit(pk)
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.follow_up_add(actor=request.user, visit=visit, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("已登记后续处置。"))
-    else:
-        messages.error(request, _("请至少选择一项后续处置措施。"))
+    _run_form(
+        request,
+        FollowUpForm(request.POST),
+        lambda data: services.follow_up_add(actor=request.user, visit=visit, **data),
+        done=_("已登记后续处置。"),
+        invalid=_("请至少选择一项后续处置措施。"),
+    )
     return _back(visit, "follow-ups")
 
 
@@ -593,16 +580,13 @@ def visit_follow_up_add(request, pk: int):
 def visit_follow_up_close(request, pk: int, follow_up_pk: int):
     visit = _visit(pk)
     follow_up = get_object_or_404(FollowUp, pk=follow_up_pk, visit=visit)
-    form = FollowUpCloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.follow_up_close(actor=request.user, follow_up=follow_up, **form.cleaned_data)
-        except ValidationError as exc:
-            _errors(request, exc)
-        else:
-            messages.success(request, _("后续处置已办结。"))
-    else:
-        messages.error(request, _("办结须填写处置结果。"))
+    _run_form(
+        request,
+        FollowUpCloseForm(request.POST),
+        lambda data: services.follow_up_close(actor=request.user, follow_up=follow_up, **data),
+        done=_("后续处置已办结。"),
+        invalid=_("办结须填写处置结果。"),
+    )
     return _back(visit, "follow-ups")
 
 
