@@ -1,6 +1,7 @@
 """Dashboard panel: today's working-day status, and from 1 October a warning to 系统管理员 and
 牵头股室 until next year's holiday notice is published."""
 
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
@@ -62,7 +63,7 @@ def next_year_warning(user, day) -> tuple[str, CalendarYear | None]:
     return text, draft
 
 
-def panels(request) -> list[Panel]:
+def calendar_panel(request) -> list[Panel]:
     day = today()
     calendar = WorkingCalendar()
     today_line, next_line = today_lines(calendar, day)
@@ -88,37 +89,26 @@ __all__ = ["Deadline", "panels"]
 
 
 # --- publication deadlines (issue 7) ----------------------------------------------------------
-_calendar_panels = panels
-
-
 def publication_panel(request) -> list[Panel]:
+    """Open publication records by alert level, counted over exactly the records the user's
+    publication list shows (``selectors.records_for``: the one scope of who sees what)."""
     from accounts.roles import BUSINESS_READERS
 
     from .models import PublicationRecord
+    from .selectors import records_for
 
     user = request.user
     if not user.has_role(*BUSINESS_READERS):
         return []
-    qs = PublicationRecord.objects.filter(first_published_on__isnull=True)
-    if user.has_role(Role.INSPECTOR) and not user.has_role(
-        Role.LEAD_SECTION, Role.SECTION_HEAD, Role.SECTION_STAFF, Role.DISCIPLINE
-    ):
-        qs = qs.filter(inspectors=user)
-    elif (
-        user.has_role(Role.SECTION_HEAD, Role.SECTION_STAFF)
-        and user.section_id
-        and not (user.has_role(Role.LEAD_SECTION, Role.DISCIPLINE))
-    ):
-        qs = qs.filter(section_id=user.section_id)
-    counts = {
-        level: qs.filter(alert=level).count()
-        for level in (
-            PublicationRecord.Alert.REMINDER,
-            PublicationRecord.Alert.DUE_TODAY,
-            PublicationRecord.Alert.OVERDUE,
-        )
-    }
-    counts["undetermined"] = qs.filter(deadline__isnull=True).count()
+    Alert = PublicationRecord.Alert
+    counts = records_for(
+        user, PublicationRecord.objects.filter(first_published_on__isnull=True)
+    ).aggregate(
+        reminder=Count("pk", filter=Q(alert=Alert.REMINDER)),
+        due_today=Count("pk", filter=Q(alert=Alert.DUE_TODAY)),
+        overdue=Count("pk", filter=Q(alert=Alert.OVERDUE)),
+        undetermined=Count("pk", filter=Q(deadline__isnull=True)),
+    )
     return [
         Panel(
             title=_("公示期限"),
@@ -130,4 +120,4 @@ def publication_panel(request) -> list[Panel]:
 
 
 def panels(request) -> list[Panel]:
-    return _calendar_panels(request) + publication_panel(request)
+    return calendar_panel(request) + publication_panel(request)

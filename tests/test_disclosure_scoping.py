@@ -277,3 +277,17 @@ def test_a_batch_file_downloads_only_for_those_who_see_every_row(world):
     url = reverse("core:file_download", args=[whole.xlsx_file_id])
     assert client(p["staff_b"]).get(url).status_code == 200
     assert client(p["staff_a"]).get(url).status_code == 403
+
+
+def test_the_dashboard_counts_exactly_the_records_the_list_shows(world):
+    import re
+
+    PublicationRecord.objects.update(alert=PublicationRecord.Alert.OVERDUE)
+    p = world["p"]
+
+    def overdue_count(name):
+        html = client(p[name]).get(reverse("core:dashboard")).content.decode()
+        return int(re.search(r'\?f=overdue">[^<]+</a>：<strong[^>]*>(\d+)<', html).group(1))
+
+    expected = {"staff_a": 1, "insp_a": 1, "insp_a2": 0, "staff_b": 1, "lead": 2}
+    assert {name: overdue_count(name) for name in expected} == expected
