@@ -31,6 +31,33 @@ def oversight_view_record(request, *, page: str, scope: Scope) -> None:
     )
 
 
+def download_response(
+    request,
+    *,
+    page: str,
+    scope: Scope,
+    content: bytes,
+    content_type: str,
+    filename: str,
+    rows: int,
+    attachment: bool = True,
+    detail: dict | None = None,
+) -> HttpResponse:
+    """Record the export (``oversight.export``: scope, row count, file name) and send the file.
+    Every oversight download, table or report, goes out this way."""
+    audit_record(
+        event_type="oversight.export",
+        actor=request.user,
+        object_type="oversight.page",
+        object_id=page,
+        detail={**scope.as_detail(), "rows": rows, "filename": filename, **(detail or {})},
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(attachment, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def xlsx_response(
     request,
     *,
@@ -42,17 +69,15 @@ def xlsx_response(
     sheet_title: str,
     widths: list[int] | None = None,
 ) -> HttpResponse:
-    """Write the table (formula-escaped by ``write_xlsx``) and record the export with its scope
-    and row count."""
+    """Write the table (formula-escaped by ``write_xlsx``) and send it as a recorded download."""
     buffer = io.BytesIO()
     count = write_xlsx(buffer, headers=headers, rows=rows, sheet_title=sheet_title, widths=widths)
-    audit_record(
-        event_type="oversight.export",
-        actor=request.user,
-        object_type="oversight.page",
-        object_id=page,
-        detail={**scope.as_detail(), "rows": count, "filename": filename},
+    return download_response(
+        request,
+        page=page,
+        scope=scope,
+        content=buffer.getvalue(),
+        content_type=XLSX_TYPE,
+        filename=filename,
+        rows=count,
     )
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response

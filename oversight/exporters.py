@@ -12,14 +12,12 @@ import io
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 
-from audit.services import audit_record
 from core.spreadsheets import escape_text
 
-from .common import XLSX_TYPE
+from .common import XLSX_TYPE, download_response
 from .filters import Scope
 from .reports import (
     Report,
@@ -195,23 +193,16 @@ h2 { page-break-after: avoid; }
 
 
 def export_response(request, exporter: ReportExporter, *, page: str, scope: Scope) -> HttpResponse:
-    """Render, record the export (``oversight.export``), send as a download."""
+    """Render and send as a recorded download (a PDF opens in the browser)."""
     content = exporter.render()
-    audit_record(
-        event_type="oversight.export",
-        actor=request.user,
-        object_type="oversight.page",
-        object_id=page,
-        detail={
-            **scope.as_detail(),
-            "rows": exporter.row_count(),
-            "filename": exporter.filename,
-            "format": exporter.identifier,
-        },
+    return download_response(
+        request,
+        page=page,
+        scope=scope,
+        content=content,
+        content_type=exporter.content_type,
+        filename=exporter.filename,
+        rows=exporter.row_count(),
+        attachment=exporter.identifier != "pdf",
+        detail={"format": exporter.identifier},
     )
-    response = HttpResponse(content, content_type=exporter.content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        exporter.identifier != "pdf", exporter.filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
