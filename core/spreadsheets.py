@@ -639,6 +639,24 @@ class RowImporter:
         raise NotImplementedError
 
 
+def _row_cleaner(importer: RowImporter) -> Callable[[Row], RowResult]:
+    """Clean one row with ``importer`` and refuse a key already seen earlier in the same file
+    (both previews read rows through this)."""
+    first_row_of: dict[str, int] = {}
+    key_header = importer.header_of(importer.key_column) if importer.key_column else ""
+
+    def clean(row: Row) -> RowResult:
+        result = RowResult(row.number)
+        importer.clean_row(row, result)
+        if result.key and not result.errors:
+            seen = first_row_of.setdefault(result.key, row.number)
+            if seen != row.number:
+                result.error(key_header, f"与第{seen}行重复（{result.key}）")
+        return result
+
+    return clean
+
+
 def run_preview(
     importer: RowImporter,
     source,
@@ -659,16 +677,9 @@ def run_preview(
     except SpreadsheetError as exc:
         return Preview(importer.kind, "", filename, [], file_error=exc)
     results: list[RowResult] = []
-    first_row_of: dict[str, int] = {}
-    key_header = importer.header_of(importer.key_column) if importer.key_column else ""
+    clean = _row_cleaner(importer)
     for row in table.rows:
-        result = RowResult(row.number)
-        importer.clean_row(row, result)
-        if result.key and not result.errors:
-            seen = first_row_of.setdefault(result.key, row.number)
-            if seen != row.number:
-                result.error(key_header, f"与第{seen}行重复（{result.key}）")
-        results.append(result)
+        results.append(clean(row))
         if progress and len(results) % 10000 == 0:
             progress(len(results))
     if not results:
@@ -756,8 +767,7 @@ def stream_preview(
     kept: list[RowResult] = []
     errors: list[CellError] = []
     state = {"errors": 0, "total": 0}
-    first_row_of: dict[str, int] = {}
-    key_header = importer.header_of(importer.key_column) if importer.key_column else ""
+    clean = _row_cleaner(importer)
 
     def flush(chunk: list[RowResult]) -> None:
         valid = [r for r in chunk if not r.errors]
@@ -781,13 +791,7 @@ def stream_preview(
 
     chunk: list[RowResult] = []
     for row in table.rows:
-        result = RowResult(row.number)
-        importer.clean_row(row, result)
-        if result.key and not result.errors:
-            seen = first_row_of.setdefault(result.key, row.number)
-            if seen != row.number:
-                result.error(key_header, f"与第{seen}行重复（{result.key}）")
-        chunk.append(result)
+        chunk.append(clean(row))
         state["total"] += 1
         if len(chunk) >= chunk_size:
             flush(chunk)
