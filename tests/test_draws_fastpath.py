@@ -113,6 +113,20 @@ def test_fast_teams_equal_the_reference_on_random_pools(trial):
         assert engine.build_teams(seed, selected, pool, k, required) == reference
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_forked_team_rankings_give_the_same_teams(monkeypatch, workers):
+    monkeypatch.setattr(engine, "FORK_MIN_TEAMS", 1)
+    rng = random.Random(30 + workers)
+    rows = random_population(rng, 400)
+    counts = {t: min(25, sum(1 for _, x in rows if x == t)) for t in engine.TIERS}
+    _, usccs, tiers = as_table(rows)
+    selected = engine.select_table("S-fork-teams", usccs, tiers, counts)
+    pool = random_pool(rng, [u for u, _ in rows], 30)
+    reference = engine.build_teams_reference("S-fork-teams", selected, pool, 2, ["gas"])
+    forked = engine.build_teams("S-fork-teams", selected, pool, 2, ["gas"], workers=workers)
+    assert forked == reference
+
+
 def test_fast_ranking_equals_the_reference():
     rng = random.Random(7)
     pool = random_pool(rng, ["U1"], 60)

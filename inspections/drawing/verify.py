@@ -466,12 +466,47 @@ def _smallest_per_tier(prefix_state, groups) -> list:
     return [_smallest(prefix_state, members, n) for members, n in groups]
 
 
-def _smallest_forked(prefix_state, groups, workers: int) -> list:
-    """_smallest_per_tier with every tier's members split over ``workers`` processes (POSIX
-    fork; children only compute and write to a pipe): each share yields its n smallest, the
-    n smallest of those are the n smallest of the tier — the same pairs."""
-    import heapq
+def _forked_map(fn, shares) -> list:
+    """[fn(share) for share in shares], shares[1:] each in a forked child (POSIX fork; the
+    children only compute and write their pickled result to a pipe), shares[0] here."""
     import pickle
+
+    children = []
+    for share in shares[1:]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            code = 1
+            try:
+                os.close(read)
+                data = pickle.dumps(fn(share), protocol=4)
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    results = [fn(shares[0])]
+    for pid, read in children:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if not data or status:
+            raise DrawError("a draw worker process failed")
+        results.append(pickle.loads(data))  # noqa: S301 - written by our own forked child
+    return results
+
+
+def _can_fork(workers: int, size: int, minimum: int) -> bool:
+    return workers > 1 and hasattr(os, "fork") and size >= minimum
+
+
+def _smallest_forked(prefix_state, groups, workers: int) -> list:
+    """_smallest_per_tier with every tier's members split over ``workers`` processes: each
+    share yields its n smallest, the n smallest of those are the n smallest of the tier — the
+    same pairs."""
+    import heapq
 
     def share(index):
         out = []
@@ -480,30 +515,10 @@ def _smallest_forked(prefix_state, groups, workers: int) -> list:
             out.append((members[index * size : (index + 1) * size], n))
         return out
 
-    children = []
-    for index in range(1, workers):
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child
-            code = 1
-            try:
-                os.close(read)
-                data = pickle.dumps(_smallest_per_tier(prefix_state, share(index)), protocol=4)
-                with os.fdopen(write, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write)
-        children.append((pid, read))
-    parts = [_smallest_per_tier(prefix_state, share(0))]
-    for pid, read in children:
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if not data or status:
-            raise DrawError("a ticket worker process failed")
-        parts.append(pickle.loads(data))  # noqa: S301 - written by our own forked child
+    parts = _forked_map(
+        lambda shares: _smallest_per_tier(prefix_state, shares),
+        [share(index) for index in range(workers)],
+    )
     return [
         heapq.nsmallest(n, heapq.merge(*(part[i] for part in parts)))
         for i, (_, n) in enumerate(groups)
@@ -531,7 +546,7 @@ def select_table(seed: str, usccs, tiers, counts, *, workers: int = 1, progress=
     total = sum(len(members) for members, _ in groups)
     if progress:
         progress("tickets", 0, total)
-    if workers > 1 and hasattr(os, "fork") and len(usccs) >= FORK_MIN_ROWS:
+    if _can_fork(workers, len(usccs), FORK_MIN_ROWS):
         results = _smallest_forked(prefix, groups, workers)
     else:
         results, done = [], 0
@@ -562,16 +577,39 @@ def ticket_order(selected) -> list:
 
 
 # ------------------------------------------------------------------------------------------ teams
+def _rank_order(seed, uscc, names, encoded) -> list:
+    """Positions of the inspectors in rank order: by sha256(S|INSP|uscc|staff_number), tie:
+    staff number. ``encoded``: the staff numbers as UTF-8 (computed once per draw)."""
+    prefix = hashlib.sha256((seed + "|INSP|" + uscc + "|").encode("utf-8"))
+    keys = zip(prefixed_digests(prefix, encoded), names, range(len(names)))  # noqa: B905
+    return [position for _, _, position in sorted(keys)]
+
+
 def rank_inspectors(seed, uscc, inspectors, encoded=None) -> list:
     """Inspectors by sha256(S|INSP|uscc|staff_number) (tie: staff number); the digests are
-    computed from one prefix state with the loops in C (``encoded``: the staff numbers as
-    UTF-8, when the caller has them). Same order as the reference."""
-    prefix = hashlib.sha256((seed + "|INSP|" + uscc + "|").encode("utf-8"))
+    computed from one prefix state with the loops in C. Same order as the reference."""
     names = [row["staff_number"] for row in inspectors]
     if encoded is None:
         encoded = [name.encode("utf-8") for name in names]
-    keys = list(zip(prefixed_digests(prefix, encoded), names))  # noqa: B905
-    return [inspectors[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
+    return [inspectors[i] for i in _rank_order(seed, uscc, names, encoded)]
+
+
+# Below this many selected enterprises the rankings are computed in one process.
+FORK_MIN_TEAMS = 1 << 11
+
+
+def _rankings(seed, usccs, names, encoded, workers: int = 1) -> list:
+    """_rank_order for every uscc; split over ``workers`` forked processes for large draws
+    (the rankings do not depend on each other, only the team walk after them does)."""
+
+    def rank(part):
+        return [_rank_order(seed, uscc, names, encoded) for uscc in part]
+
+    if not _can_fork(workers, len(usccs), FORK_MIN_TEAMS):
+        return rank(usccs)
+    size = -(-len(usccs) // workers)
+    parts = _forked_map(rank, [usccs[i * size : (i + 1) * size] for i in range(workers)])
+    return [order for part in parts for order in part]
 
 
 def _skip_reason(row, uscc, remaining):
@@ -584,10 +622,21 @@ def _skip_reason(row, uscc, remaining):
     return ""
 
 
-def build_team(seed, uscc, inspectors, k, required, remaining, encoded=None) -> dict:
+def build_team(
+    seed, uscc, inspectors, k, required, remaining, encoded=None, *, order=None, quals=None
+) -> dict:
     """One enterprise's team. ``remaining`` (staff → capacity or None) is decremented. Walks
-    the ranking only as far as the team needs (the reference walks all of it); same result."""
-    ranking = rank_inspectors(seed, uscc, inspectors, encoded)
+    the ranking only as far as the team needs (the reference walks all of it); same result.
+    ``order`` (the positions from ``_rank_order``) and ``quals`` (staff → qualifications) may
+    be precomputed by the caller for the whole draw."""
+    if order is None:
+        names = [row["staff_number"] for row in inspectors]
+        if encoded is None:
+            encoded = [name.encode("utf-8") for name in names]
+        order = _rank_order(seed, uscc, names, encoded)
+    if quals is None:
+        quals = {r["staff_number"]: r["qualifications"] for r in inspectors}
+    ranking = list(map(inspectors.__getitem__, order))
     order = [r["staff_number"] for r in ranking]
     reasons = {}
     eligible = []
@@ -618,7 +667,6 @@ def build_team(seed, uscc, inspectors, k, required, remaining, encoded=None) -> 
                 return staff
             position += 1
 
-    quals = {r["staff_number"]: r["qualifications"] for r in ranking}
     walk_to(k)
     if len(eligible) < k:
         raise Shortfall(uscc, k, len(eligible))
@@ -642,11 +690,8 @@ def build_team(seed, uscc, inspectors, k, required, remaining, encoded=None) -> 
         )
         team[position] = candidate
         locked.add(candidate)
-    place = {}
-    for i, staff in enumerate(order):
-        place.setdefault(staff, i)
-    team.sort(key=place.__getitem__)
-    last = place[team[-1]]
+    team.sort(key=order.index)
+    last = order.index(team[-1])
     skips = [{"staff_number": s, "reason": reasons[s]} for s in order[: last + 1] if s in reasons]
     for member in team:
         if remaining.get(member) is not None:
@@ -750,16 +795,25 @@ def initial_capacity(inspectors) -> dict:
 
 
 def build_teams(
-    seed, selected, inspectors, k, required, experts=(), specialties=(), progress=None
+    seed, selected, inspectors, k, required, experts=(), specialties=(), progress=None, workers=1
 ) -> list:
+    """The teams of the selected enterprises, in ticket order (capacity is used up in that
+    order). The rankings are computed first (``workers`` > 1: in forked processes)."""
     remaining = initial_capacity(inspectors)
     teams = []
     ordered = ticket_order(selected)
-    encoded = [row["staff_number"].encode("utf-8") for row in inspectors]
-    for number, entry in enumerate(ordered):
+    if progress:
+        progress("teams", 0, len(ordered))
+    names = [row["staff_number"] for row in inspectors]
+    encoded = [name.encode("utf-8") for name in names]
+    quals = {row["staff_number"]: row["qualifications"] for row in inspectors}
+    orders = _rankings(seed, [entry["uscc"] for entry in ordered], names, encoded, workers)
+    for number, (entry, order) in enumerate(zip(ordered, orders)):  # noqa: B905
         if progress and number % 100 == 0:
             progress("teams", number, len(ordered))
-        team = build_team(seed, entry["uscc"], inspectors, k, required, remaining, encoded)
+        team = build_team(
+            seed, entry["uscc"], inspectors, k, required, remaining, order=order, quals=quals
+        )
         team["experts"] = draw_experts(seed, entry["uscc"], experts, specialties)
         teams.append(team)
     if progress:
@@ -995,7 +1049,9 @@ def compute(
     expert_rows = parse_experts(experts) if experts else []
     _, usccs, tiers = read_manifest(manifest)
     selected = select_table(seed, usccs, tiers, counts, workers=workers, progress=progress)
-    teams = build_teams(seed, selected, pool, k, required, expert_rows, specialties, progress)
+    teams = build_teams(
+        seed, selected, pool, k, required, expert_rows, specialties, progress, workers
+    )
     return selected, teams
 
 
