@@ -107,19 +107,21 @@ def _fetch_manifest() -> bytes:
 
 def _fetch_manifest_agg() -> bytes:
     """The same bytes as one value: PostgreSQL concatenates the lines in USCC order (index scan
-    on ``uscc COLLATE "C"``) and sends one bytea; Python checks it with the engine's
-    read_manifest (sorted, unique, canonical — an unsorted result would raise, never pass)."""
+    on ``uscc COLLATE "C"``) and sends one text value (ASCII codes; as text it travels as is,
+    a bytea would travel hex-escaped, twice the size, and cost 0.1 s more to decode at 10^6);
+    Python checks it with the engine's read_manifest (sorted, unique, canonical — an unsorted
+    result would raise, never pass)."""
     from django.db import connection
 
     from inspections.drawing import verify as engine
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT convert_to(coalesce(string_agg(line, ''), ''), 'UTF8') FROM (
+            f"""SELECT coalesce(string_agg(line, ''), '') FROM (
                     SELECT uscc || ',' || tier || E'\\n' AS line FROM {TABLE}
                     ORDER BY uscc COLLATE "C") AS rows"""
         )
-        data = b"uscc,tier\n" + bytes(cursor.fetchone()[0])
+        data = b"uscc,tier\n" + cursor.fetchone()[0].encode("utf-8")
     engine.read_manifest(data)  # canonical form, sorted, unique — or ValueError
     return data
 
