@@ -7,6 +7,9 @@ Data (idempotent, PostgreSQL only, inserted in SQL; marked by task numbers ``BEN
 category (a fifth with a problem), a publication record for every approved visit (a tenth
 unpublished, a tenth late), follow-ups for the problem ones, a few lead transfers and
 non-cooperation cases. Enterprises come from ``bench.oversight_pages.ensure_enterprises``.
+The rows are inserted past the services, so their precomputed report figures
+(``oversight.models.VisitFigures``) are then filled by ``visit_figures_refresh`` in one pass, as
+the data migration does.
 
 The pages keep computed figures under a data fingerprint (``oversight.reports.CACHE_SECONDS``):
 measured warm (repeat views, the usual case) and cold (the cache cleared before every request:
@@ -56,18 +59,39 @@ def _world():
     return sections, plan, item
 
 
+def _bench_visits():
+    from inspections.models import Visit
+
+    return Visit.objects.filter(notice_number__startswith=PREFIX).values("pk")
+
+
+def _ensure_figures() -> None:
+    from django.db import connection, transaction
+
+    from oversight.figures import visit_figures_refresh
+    from oversight.models import VisitFigures
+
+    if not VisitFigures.objects.filter(visit_id__in=_bench_visits()).exists():
+        with transaction.atomic():
+            visit_figures_refresh(visit_ids=_bench_visits())
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE oversight_visitfigures")
+
+
 def ensure_data(size: int) -> None:
     from django.db import connection, transaction
 
     from accounts.roles import Role
     from bench.oversight_pages import _lead_and_world, ensure_enterprises
     from inspections.models import Draw, Task
+    from oversight.figures import visit_figures_refresh
 
     ensure_enterprises(max(size, VISITS))
     _, users, _ = _lead_and_world()
     lead = users[Role.LEAD_SECTION]
     sections, plan, item = _world()
     if Task.objects.filter(number__startswith=PREFIX).count() >= TASKS:
+        _ensure_figures()  # data made before the precomputed figures existed
         return
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -220,6 +244,10 @@ def ensure_data(size: int) -> None:
         with connection.cursor() as cursor:
             for statement in sql:
                 cursor.execute(statement, params)
+        # The rows above bypass the services: fill their figures as the data migration does.
+        visit_figures_refresh(visit_ids=_bench_visits())
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE oversight_visitfigures")
     print(f"   report data ready in {time.perf_counter() - t0:.1f} s", flush=True)
 
 

@@ -25,6 +25,7 @@ from accounts.roles import Role
 from audit.services import audit_record
 from core.models import Notification, StoredFile
 from core.spreadsheets import Column, SpreadsheetError, open_table, parse_date
+from inspections.signals import visits_changed
 
 from .calendar import DEFAULT_WORKING_DAYS, WorkingCalendar
 from .exports import ExportRow, JsonExporter, XlsxExporter, correction_remark
@@ -174,6 +175,7 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
                     calendar=calendar,
                 )
             )
+        visits_changed.send(sender=PublicationRecord, visit_ids=[visit.pk])
         audit_record(
             event_type="publication.create",
             actor=actor or visit.approved_by,
@@ -680,6 +682,7 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
                 ]
             )
             touched.append(record.pk)
+        visits_changed.send(sender=PublicationRecord, visit_ids=_visits_of(touched))
         feedback.unmatched = unmatched[:500]
         feedback.save()
         audit_record(
@@ -695,6 +698,10 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
             },
         )
     return feedback
+
+
+def _visits_of(record_ids: list[int]):
+    return PublicationRecord.objects.filter(pk__in=record_ids).values("visit_id")
 
 
 def _mark_published(record: PublicationRecord, version, published_on: dt.date) -> None:
@@ -729,6 +736,7 @@ def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) ->
                     "published_version",
                 ]
             )
+        visits_changed.send(sender=PublicationRecord, visit_ids={i.record.visit_id for i in items})
         audit_record(
             event_type="publication_batch.mark_published",
             actor=actor,

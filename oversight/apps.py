@@ -7,3 +7,11 @@ class OversightConfig(AppConfig):
 
     name = "oversight"
     verbose_name = "监督与统计"
+
+    def ready(self):
+        from inspections.signals import visits_changed
+
+        from .figures import on_visits_changed
+
+        # The precomputed report figures follow every change the services announce.
+        visits_changed.connect(on_visits_changed, dispatch_uid="oversight.visit_figures")

@@ -41,6 +41,7 @@ from inspections.models import (
 )
 from inspections.services import draws as draw_services
 from inspections.services import visits as visit_services
+from oversight.figures import visit_figures_refresh
 from tests.conftest import PASSWORD
 from tests.visits_fixtures import (  # noqa: F401
     complete_draw,
@@ -177,6 +178,8 @@ def report_data(
         window_end=D(2026, 12, 31),
         methods=["onsite"],
     )
+    # The data above is written directly, past the services: bring the figures in step.
+    visit_figures_refresh(visit_ids=[v.pk for v in visits])
     return {"t1": t1, "t2": t2, "visits": visits, "draw": draw, "plan": plan}
 
 

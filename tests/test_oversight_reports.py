@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inspections.models import Task
 from oversight import reports
+from oversight.figures import visit_figures_refresh
 from tests.reports_fixtures import (  # noqa: F401
     clear_report_cache,
     complete_draw,
@@ -58,6 +59,7 @@ def test_a_late_record_makes_the_enterprise_late_and_an_open_one_unpublished(rep
 
     v1 = report_data["visits"][0]
     PublicationRecord.objects.filter(visit_id=v1.pk).update(first_published_on=None)
+    visit_figures_refresh(visit_ids=[v1.pk])  # what the publication services do
     f = reports.task_figures([report_data["t1"].pk])[report_data["t1"].pk]
     assert (f.published, f.on_time) == (1, 1)  # only v2 is left, and it was on time
 
@@ -111,6 +113,7 @@ def test_task_and_plan_exist_only_within_a_visit_joint_task(report_data):
     checked and approved visit, T1 unchanged."""
     t1, t2 = report_data["t1"], report_data["t2"]
     report_data["visits"][1].tasks.add(t2)
+    visit_figures_refresh(visit_ids=[report_data["visits"][1].pk])
     figures = reports.task_figures([t1.pk, t2.pk])
     assert (figures[t1.pk].checked, figures[t1.pk].approved) == (4, 3)
     assert (figures[t2.pk].checked, figures[t2.pk].approved) == (1, 1)
@@ -180,6 +183,7 @@ def test_computed_figures_are_reused_until_something_changes(report_data, lead):
     assert again.totals.follow_up_visits == report.totals.follow_up_visits == 2
     # A new follow-up (here without an audit event: the ids are part of the fingerprint too).
     FollowUp.objects.create(visit=report_data["visits"][1], measure="other", created_by=lead)
+    visit_figures_refresh(visit_ids=[report_data["visits"][1].pk])  # as follow_up_add does
     fresh = reports.build_report(tasks, title="x")
     assert fresh.totals.follow_up_visits == 3
     assert fresh.totals.follow_up_closed == 1
@@ -195,6 +199,7 @@ def test_an_audited_change_invalidates_the_cached_figures(report_data, lead):
     FollowUp.objects.filter(visit=report_data["visits"][0], closed=False).update(
         closed=True, closed_on="2026-12-03"
     )
+    visit_figures_refresh(visit_ids=[report_data["visits"][0].pk])  # as follow_up_close does
     assert reports.build_report(tasks, title="x").totals.follow_up_closed == 1  # still cached
     audit_record(event_type="visit.follow_up_closed", actor=lead, object_type="x", object_id=1)
     assert reports.build_report(tasks, title="x").totals.follow_up_closed == 2

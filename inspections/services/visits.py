@@ -50,7 +50,7 @@ from ..models import (
     VisitSelection,
 )
 from ..selectors import visits as selectors
-from ..signals import visit_approved
+from ..signals import visit_approved, visits_changed
 
 NOTICE_PREFIX = "舞工信商检通"
 ARCHIVE_PREFIX = "舞工信商抽档"
@@ -86,6 +86,7 @@ def _bump(visit: Visit, actor, fields: list[str]) -> None:
     visit.version += 1
     visit.updated_by = actor
     visit.save(update_fields=[*fields, "version", "updated_by", "updated_at"])
+    visits_changed.send(sender=Visit, visit_ids=[visit.pk])  # the report figures
 
 
 def _require_recorder(actor, visit: Visit) -> None:
@@ -261,6 +262,7 @@ def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
                 )
                 done.add(selection.pk)
             created.append(visit)
+        visits_changed.send(sender=Visit, visit_ids=[v.pk for v in created])
     return created
 
 
@@ -559,6 +561,7 @@ def non_cooperation_record(
             description=description,
             recorded_by=actor,
         )
+        visits_changed.send(sender=Visit, visit_ids=[visit.pk])
         audit_record(
             event_type="visit.non_cooperation",
             actor=actor,
@@ -936,6 +939,7 @@ def transfer_create(
             status=LeadTransfer.Status.SENT if sent_on else LeadTransfer.Status.DRAFT,
             created_by=actor,
         )
+        visits_changed.send(sender=Visit, visit_ids=[visit.pk])
         audit_record(
             event_type="visit.transfer_create",
             actor=actor,
@@ -1036,6 +1040,7 @@ def follow_up_add(
                     created_by=actor,
                 )
             )
+        visits_changed.send(sender=Visit, visit_ids=[visit.pk])
         audit_record(
             event_type="visit.follow_up_add",
             actor=actor,
@@ -1058,6 +1063,7 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, closed_on=None)
         follow_up.closed = True
         follow_up.closed_on = closed_on or timezone.localdate()
         follow_up.save(update_fields=["outcome", "closed", "closed_on"])
+        visits_changed.send(sender=Visit, visit_ids=[follow_up.visit_id])
         audit_record(
             event_type="visit.follow_up_close",
             actor=actor,
