@@ -40,7 +40,7 @@ def _csv_text(value: str) -> str:
 
 @dataclass
 class Population:
-    rows: list[dict]  # uscc, tier, attributes…
+    rows: list[tuple]  # (uscc, tier, attributes…) as str, in manifest column order
     attributes: list[str]
     excluded: list[dict]  # uscc, name, reason
     unrated: list[Enterprise] = field(default_factory=list)
@@ -51,7 +51,7 @@ class Population:
     def by_tier(self) -> dict[str, int]:
         counts = dict.fromkeys(engine.TIERS, 0)
         for row in self.rows:
-            counts[row["tier"]] += 1
+            counts[row[1]] += 1
         return counts
 
 
@@ -153,19 +153,21 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
                 unrated_ids.append(pk)
                 continue
             tier = task.unrated_tier
-        row = {"uscc": uscc, "tier": tier}
+        # Tuples of str, not dicts: a third of the memory at 10^6 rows, and build_manifest joins
+        # them at C speed.
+        row = [uscc, tier]
         for attr in attributes:
             if attr == "type":
-                row[attr] = _code(etype)
+                row.append(_code(etype))
             elif attr == "scale":
-                row[attr] = _code(scale)
+                row.append(_code(scale))
             elif attr == "township":
-                row[attr] = _code(township)
+                row.append(_code(township))
             elif attr == "trades":
-                row[attr] = ";".join(sorted(trades.get(pk, [])))
+                row.append(";".join(sorted(trades.get(pk, []))))
             else:  # licensed
-                row[attr] = "1" if pk in licensed else "0"
-        rows.append(row)
+                row.append("1" if pk in licensed else "0")
+        rows.append(tuple(row))
         ids[uscc] = pk
         if rep:
             reps[rep.strip()].append(uscc)

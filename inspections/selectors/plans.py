@@ -28,7 +28,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from enterprises.models import CheckItem, Enterprise, Licence, RiskAssessment, RiskTier
 
@@ -110,13 +110,21 @@ def _items_scope(items) -> Q | None:
         licence_types |= item_licences
     if not any_item:
         return None
+    # Correlated EXISTS, not ``pk IN (subquery)``: PostgreSQL cannot turn an OR of IN-subqueries
+    # into semi-joins, and once the subquery's ids outgrow work_mem (about 10^6 enterprises in
+    # a trade) it re-scans them for every enterprise — a draw's population query then ran for
+    # hours. EXISTS probes the (enterprise, trade) / licence index once per enterprise.
     scope = Q(pk__in=[])
     if trade_ids:
-        through = Enterprise.trades.through.objects.filter(trade_id__in=sorted(trade_ids))
-        scope |= Q(pk__in=through.values("enterprise_id"))
+        through = Enterprise.trades.through.objects.filter(
+            enterprise_id=OuterRef("pk"), trade_id__in=sorted(trade_ids)
+        )
+        scope |= Q(Exists(through))
     if licence_types:
-        holders = Licence.objects.filter(licence_type__in=sorted(licence_types))
-        scope |= Q(pk__in=holders.values("enterprise_id"))
+        holders = Licence.objects.filter(
+            enterprise_id=OuterRef("pk"), licence_type__in=sorted(licence_types)
+        )
+        scope |= Q(Exists(holders))
     return scope
 
 
