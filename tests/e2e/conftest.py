@@ -74,16 +74,37 @@ def _in_ci() -> bool:
 
 
 @pytest.fixture(scope="session")
-def live_server(request):
+def live_server(request, django_db_setup):
     """pytest-django's live server, on 127.0.0.1 only. Django's live-server thread wraps the app
     in a media-files handler built from MEDIA_URL; ours is None (uploads are served only by
     permission-checked views), which that handler cannot parse — so while the thread starts,
-    MEDIA_URL points at a prefix no view uses, and it is None again for the application."""
+    MEDIA_URL points at a prefix no view uses, and it is None again for the application.
+    After ``django_db_setup``, so the server is built knowing the test database (whether a run
+    starts with a browser test or reaches one after others)."""
+    from unittest import mock
+
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connections
     from django.test import override_settings
+    from django.test.testcases import LiveServerThread
     from pytest_django.live_server_helper import LiveServer
 
+    class OneRequestAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            # The server thread already uses the overridden connections (LiveServerThread.run).
+            super().__init__(*args, **kwargs)
+
+    # In-memory SQLite: the server thread shares the test's one connection, and the threaded
+    # server would use it from several request threads at once (a browser loads a page and its
+    # htmx parts in parallel): "no such savepoint" and broken transactions under load. There,
+    # one request at a time; PostgreSQL keeps the threaded server.
+    shared = any(c.vendor == "sqlite" and c.is_in_memory_db() for c in connections.all())
+    server_class = OneRequestAtATime if shared else LiveServerThread.server_class
     addr = request.config.getvalue("liveserver") or "127.0.0.1"
-    with override_settings(MEDIA_URL="/__media-not-served__/"):
+    with (
+        override_settings(MEDIA_URL="/__media-not-served__/"),
+        mock.patch.object(LiveServerThread, "server_class", server_class),
+    ):
         server = LiveServer(addr)
     yield server
     server.stop()
