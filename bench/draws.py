@@ -273,9 +273,9 @@ VARIANTS = {
 
 def _in_fresh_process(variant: str) -> tuple[float, float]:
     """Run one draw in a new Python process, as a worker runs it (Django set up, nothing else
-    loaded); -> (seconds, peak RSS of that process in MB, its forked workers added: an upper
-    bound, as the pages they share with it count twice). A forked child of this process would
-    inherit the RSS of everything the runner did before (the table once showed 961 MB)."""
+    loaded); -> (seconds, peak RSS of that process in MB, its forked workers added). A forked
+    child of this process would inherit the RSS of everything the runner did before (the
+    table once showed 961 MB)."""
     import json
     import subprocess
     import sys
@@ -301,10 +301,13 @@ def _child_main(variant: str) -> None:
     start = time.perf_counter()
     VARIANTS[variant](counts)
     seconds = time.perf_counter() - start
-    peak_mb = (
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    ) / 1024
+    # VmHWM, the peak RSS of this process's own memory: ru_maxrss would not do, Linux keeps it
+    # across execve, so it would report the runner's peak (1.2 GB in a full run). Forked
+    # workers add their own peak (an upper bound: pages they share with this process count
+    # twice).
+    with open("/proc/self/status") as status:
+        own_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    peak_mb = (own_kb + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 
 

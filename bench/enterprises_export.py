@@ -56,8 +56,10 @@ def run(sizes=(10_000, 100_000)) -> list[dict]:
                 baseline="django-import-export Resource.export() + xlsx",
                 baseline_seconds=base_t,
                 ours_seconds=ours_t,
-                target="≥ 3× faster, ≤ 1/5 memory",
-                met=base_t / ours_t >= 3 and ratio_m >= 5,
+                # The issue sets the target at 10^5; 10^4 shows the trend, unjudged (a few MB
+                # of peak memory is the measurement's floor there).
+                target="≥ 3× faster, ≤ 1/5 memory" + ("" if size >= 100_000 else " at 10^5"),
+                met=(base_t / ours_t >= 3 and ratio_m >= 5) if size >= 100_000 else None,
                 notes=f"{connection.vendor}; peak memory added (RSS, forked child): ours "
                 f"{ours_m / 2**20:.0f} MB, baseline {base_m / 2**20:.0f} MB "
                 f"(ours uses {ratio_m:.1f}× less; target ≥ 5×)",

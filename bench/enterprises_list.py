@@ -100,7 +100,8 @@ def _one_size(size: int) -> list[dict]:
                 baseline="stock Paginator (COUNT + OFFSET)",
                 baseline_seconds=stock,
                 ours_seconds=ours,
-                target=10,
+                # The issue sets the target at 10^6; smaller sizes show the trend, unjudged.
+                target=10 if size >= 1_000_000 else "≥ 10× at 10^6",
                 notes=f"{connection.vendor}; keyset on uscc, the same 50 rows",
             )
         )
