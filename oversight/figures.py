@@ -31,9 +31,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-CHECKED_STATES = ("submitted", "returned", "approved", "archived")
-APPROVED_STATES = ("approved", "archived")
-NO_FOLLOW_UP = "none"  # FollowUp.Measure.NONE: 无需后续处置 needs nothing to be closed
+from inspections import models as source
+
+# The report definitions (docs/reports.md): which visit states count as checked and as
+# approved, and the follow-up measure that needs nothing closed (无需后续处置).
+CHECKED_STATES = (
+    source.Visit.Status.SUBMITTED,
+    source.Visit.Status.RETURNED,
+    source.Visit.Status.APPROVED,
+    source.Visit.Status.ARCHIVED,
+)
+APPROVED_STATES = tuple(sorted(source.Visit.APPROVED_STATES))
+NO_FOLLOW_UP = source.FollowUp.Measure.NONE
 
 # Column of VisitFigures -> name of the expression that computes it (the expressions cannot be
 # named like the through model's own columns).

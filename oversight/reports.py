@@ -54,14 +54,6 @@ from inspections.models import (
 from .filters import Scope
 from .models import VisitFigures
 
-CHECKED_STATES = (
-    Visit.Status.SUBMITTED,
-    Visit.Status.RETURNED,
-    Visit.Status.APPROVED,
-    Visit.Status.ARCHIVED,
-)
-APPROVED_STATES = (Visit.Status.APPROVED, Visit.Status.ARCHIVED)
-
 # Who may read the reports: everything for these roles, own section for a section head.
 ALL_SECTIONS_ROLES = (Role.LEAD_SECTION, Role.DISCIPLINE, Role.AUDIT_ADMIN)
 REPORT_ROLES = (*ALL_SECTIONS_ROLES, Role.SECTION_HEAD)
@@ -243,10 +235,6 @@ class Report:
         ]
 
 
-def _task_visits(task_ids: list[int]):
-    return Visit.tasks.through.objects.filter(task_id__in=task_ids).values("visit_id")
-
-
 def _figures(task_ids: list[int]) -> QuerySet[VisitFigures]:
     """The precomputed (visit, task) rows of these tasks (oversight.figures keeps them)."""
     return VisitFigures.objects.filter(task_id__in=task_ids)
@@ -281,9 +269,10 @@ def task_figures(task_ids: list[int]) -> dict[int, Figures]:
     ):
         figures[row["draw__task_id"]].due = row["n"]
 
-    # 3. Visits, publication, lead transfers and non-cooperation cases of each task, from the precomputed rows (one per visit and
-    #    task it covers: joint visits count for every task). An enterprise is published when
-    #    it has records of this task and none is still unpublished; on time when none was late.
+    # 3. Visits, publication, lead transfers and non-cooperation cases of each task, from the
+    #    precomputed rows (one per visit and task it covers: joint visits count for every
+    #    task). An enterprise is published when it has records of this task and none is still
+    #    unpublished; on time when none was late.
     # (The counts are named n_*: a name of a column would shadow it in the later filters.)
     published = Q(records__gt=0, records_unpublished=0)
     for row in (

@@ -24,14 +24,12 @@ from inspections.models import (
     VisitSelection,
 )
 
-from .reports import (
-    APPROVED_STATES,
-    CHECKED_STATES,
-    Breakdown,
-    Figures,
-    _problem_breakdown,
-    _task_visits,
-)
+from .figures import APPROVED_STATES, CHECKED_STATES
+from .reports import Breakdown, Figures, _problem_breakdown
+
+
+def _task_visits(task_ids: list[int]):
+    return Visit.tasks.through.objects.filter(task_id__in=task_ids).values("visit_id")
 
 
 def _problem_visits():
