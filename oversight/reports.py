@@ -240,14 +240,12 @@ def _figures(task_ids: list[int]) -> QuerySet[VisitFigures]:
     return VisitFigures.objects.filter(task_id__in=task_ids)
 
 
-def task_figures(task_ids: list[int]) -> dict[int, Figures]:
-    """The figures of each task, in four grouped queries whatever the number of tasks."""
-    from disclosure.models import PublicationRecord
-
+def draw_figures(task_ids: list[int]) -> dict[int, Figures]:
+    """Figures with the draws' part filled (population, voided draws, due), in two grouped
+    queries; the rest is counted by ``task_figures`` (and by the reference computation)."""
     figures: dict[int, Figures] = {pk: Figures() for pk in task_ids}
     if not task_ids:
         return figures
-    today = timezone.localdate()
 
     # 1. Draws: the population of the live draw, and how many were voided.
     for row in (
@@ -268,6 +266,17 @@ def task_figures(task_ids: list[int]) -> dict[int, Figures]:
         .annotate(n=Count("id"))
     ):
         figures[row["draw__task_id"]].due = row["n"]
+    return figures
+
+
+def task_figures(task_ids: list[int]) -> dict[int, Figures]:
+    """The figures of each task, in four grouped queries whatever the number of tasks."""
+    from disclosure.models import PublicationRecord
+
+    figures = draw_figures(task_ids)
+    if not task_ids:
+        return figures
+    today = timezone.localdate()
 
     # 3. Visits, publication, lead transfers and non-cooperation cases of each task, from the
     #    precomputed rows (one per visit and task it covers: joint visits count for every

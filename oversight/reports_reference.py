@@ -8,13 +8,11 @@ publication records per visit. Too slow for a cold report at 10^5 visits (docs/r
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from enterprises.models import RiskTier
 from inspections.models import (
-    Draw,
-    DrawSelection,
     FollowUp,
     LeadTransfer,
     NonCooperation,
@@ -25,7 +23,7 @@ from inspections.models import (
 )
 
 from .figures import APPROVED_STATES, CHECKED_STATES
-from .reports import Breakdown, Figures, _problem_breakdown
+from .reports import Breakdown, Figures, _problem_breakdown, draw_figures
 
 
 def _task_visits(task_ids: list[int]):
@@ -60,30 +58,11 @@ def reference_task_figures(task_ids: list[int]) -> dict[int, Figures]:
     """The figures of each task, in six grouped queries whatever the number of tasks."""
     from disclosure.models import PublicationRecord
 
-    figures: dict[int, Figures] = {pk: Figures() for pk in task_ids}
+    # 1.–2. Draws and due: not precomputed, the same queries as the report's.
+    figures = draw_figures(task_ids)
     if not task_ids:
         return figures
     today = timezone.localdate()
-
-    # 1. Draws: the population of the live draw, and how many were voided.
-    for row in (
-        Draw.objects.filter(task_id__in=task_ids)
-        .values("task_id")
-        .annotate(
-            population=Sum("population_count", filter=Q(status=Draw.Status.COMPLETED)),
-            voided=Count("id", filter=Q(status=Draw.Status.VOIDED)),
-        )
-    ):
-        f = figures[row["task_id"]]
-        f.population, f.voided_draws = row["population"] or 0, row["voided"]
-
-    # 2. Due: the enterprises the live draw selected.
-    for row in (
-        DrawSelection.objects.filter(draw__task_id__in=task_ids, draw__status=Draw.Status.COMPLETED)
-        .values("draw__task_id")
-        .annotate(n=Count("id"))
-    ):
-        figures[row["draw__task_id"]].due = row["n"]
 
     # 3. Visits of each task (joint visits count for every task they cover).
     through = Visit.tasks.through
