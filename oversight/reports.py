@@ -335,9 +335,14 @@ def _approved_visits(task_ids: list[int]):
 def category_mix(task_ids: list[int]) -> list[Breakdown]:
     """How many approved results carry each result category (a result with two categories
     counts under both; sub-reasons are listed under their own name)."""
+    return categories_of(_approved_visits(task_ids))
+
+
+def categories_of(visit_ids) -> list[Breakdown]:
+    """category_mix over the results of these visits (ids, or a subquery of them)."""
     through = VisitItemResult.categories.through
     rows = (
-        through.objects.filter(visititemresult__visit_id__in=_approved_visits(task_ids))
+        through.objects.filter(visititemresult__visit_id__in=visit_ids)
         .values("resultcategory_id")
         .annotate(n=Count("id"))
     )

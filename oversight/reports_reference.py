@@ -16,14 +16,13 @@ from inspections.models import (
     FollowUp,
     LeadTransfer,
     NonCooperation,
-    ResultCategory,
     Visit,
     VisitItemResult,
     VisitSelection,
 )
 
 from .figures import APPROVED_STATES, CHECKED_STATES
-from .reports import Breakdown, Figures, _problem_breakdown, draw_figures
+from .reports import Breakdown, Figures, _problem_breakdown, categories_of, draw_figures
 
 
 def _task_visits(task_ids: list[int]):
@@ -129,28 +128,8 @@ def _approved_visits(task_ids: list[int]) -> QuerySet[Visit]:
 
 
 def reference_category_mix(task_ids: list[int]) -> list[Breakdown]:
-    """How many approved results carry each result category (a result with two categories
-    counts under both; sub-reasons are listed under their own name)."""
-    through = VisitItemResult.categories.through
-    rows = (
-        through.objects.filter(visititemresult__visit__in=_approved_visits(task_ids))
-        .values("resultcategory_id")
-        .annotate(n=Count("id"))
-    )
-    counts = {row["resultcategory_id"]: row["n"] for row in rows}
-    if not counts:
-        return []
-    out = []
-    for category in ResultCategory.objects.filter(pk__in=counts).select_related("parent"):
-        label = category.label
-        if category.parent_id:
-            label = f"{category.parent.label}（{category.label}）"
-        out.append(Breakdown(key=category.code, label=label, count=counts[category.pk]))
-        out[-1].extra = category.order
-    out.sort(key=lambda b: (b.extra, b.key))
-    for b in out:
-        b.extra = 0
-    return out
+    """The result mix over the approved visits found from the visits' own status."""
+    return categories_of(_approved_visits(task_ids).values("pk"))
 
 
 def reference_problems_by(task_ids: list[int]) -> dict[str, list[Breakdown]]:
