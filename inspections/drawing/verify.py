@@ -502,23 +502,24 @@ def _can_fork(workers: int, size: int, minimum: int) -> bool:
     return workers > 1 and hasattr(os, "fork") and size >= minimum
 
 
+def _shares(items, parts: int) -> list:
+    """``items`` in ``parts`` consecutive slices of (nearly) equal size, in order."""
+    size = -(-len(items) // parts)
+    return [items[i * size : (i + 1) * size] for i in range(parts)]
+
+
 def _smallest_forked(prefix_state, groups, workers: int) -> list:
     """_smallest_per_tier with every tier's members split over ``workers`` processes: each
     share yields its n smallest, the n smallest of those are the n smallest of the tier — the
     same pairs."""
     import heapq
 
-    def share(index):
-        out = []
-        for members, n in groups:
-            size = -(-len(members) // workers)
-            out.append((members[index * size : (index + 1) * size], n))
-        return out
-
-    parts = _forked_map(
-        lambda shares: _smallest_per_tier(prefix_state, shares),
-        [share(index) for index in range(workers)],
-    )
+    slices = [_shares(members, workers) for members, _ in groups]
+    shares = [
+        [(tier_slices[index], n) for tier_slices, (_, n) in zip(slices, groups)]  # noqa: B905
+        for index in range(workers)
+    ]
+    parts = _forked_map(lambda share: _smallest_per_tier(prefix_state, share), shares)
     return [
         heapq.nsmallest(n, heapq.merge(*(part[i] for part in parts)))
         for i, (_, n) in enumerate(groups)
@@ -607,8 +608,7 @@ def _rankings(seed, usccs, names, encoded, workers: int = 1) -> list:
 
     if not _can_fork(workers, len(usccs), FORK_MIN_TEAMS):
         return rank(usccs)
-    size = -(-len(usccs) // workers)
-    parts = _forked_map(rank, [usccs[i * size : (i + 1) * size] for i in range(workers)])
+    parts = _forked_map(rank, _shares(usccs, workers))
     return [order for part in parts for order in part]
 
 
@@ -622,18 +622,14 @@ def _skip_reason(row, uscc, remaining):
     return ""
 
 
-def build_team(
-    seed, uscc, inspectors, k, required, remaining, encoded=None, *, order=None, quals=None
-) -> dict:
+def build_team(seed, uscc, inspectors, k, required, remaining, *, order=None, quals=None) -> dict:
     """One enterprise's team. ``remaining`` (staff → capacity or None) is decremented. Walks
     the ranking only as far as the team needs (the reference walks all of it); same result.
     ``order`` (the positions from ``_rank_order``) and ``quals`` (staff → qualifications) may
     be precomputed by the caller for the whole draw."""
     if order is None:
         names = [row["staff_number"] for row in inspectors]
-        if encoded is None:
-            encoded = [name.encode("utf-8") for name in names]
-        order = _rank_order(seed, uscc, names, encoded)
+        order = _rank_order(seed, uscc, names, [name.encode("utf-8") for name in names])
     if quals is None:
         quals = {r["staff_number"]: r["qualifications"] for r in inspectors}
     ranking = list(map(inspectors.__getitem__, order))
