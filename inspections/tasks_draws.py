@@ -1,7 +1,8 @@
 """Background draws: the perform step of a large draw (above
-``services.draws.DRAW_BACKGROUND_MIN_POPULATION`` enterprises) runs here, with its progress in
-the cache for the draw page's status fragment. Registered through ``inspections/tasks.py``
-(Celery's autodiscovery)."""
+``services.draws.DRAW_BACKGROUND_MIN_POPULATION`` enterprises) and the commit step of a large
+register (above ``services.draws.DRAW_COMMIT_BACKGROUND_MIN_REGISTER``, estimated) run here,
+with their progress in the cache for the pages' status fragments. Registered through
+``inspections/tasks.py`` (Celery's autodiscovery)."""
 
 from celery import shared_task
 
@@ -18,3 +19,17 @@ def draw_perform_background(draw_id: int) -> str:
     except DrawError:
         return "failed"
     return draw.status
+
+
+@shared_task
+def draw_commit_background(task_id: int, actor_id: int) -> str:
+    """Freeze the task's list (``draw_commit``) for the pending ``draw.commit_requested``.
+    Takes ids; safe to run twice (with no pending request it changes nothing, and the service
+    never makes a second live draw). A refusal is recorded as ``draw.commit_failed``."""
+    from .services.draws import DrawError, draw_commit_run
+
+    try:
+        draw = draw_commit_run(task_id=task_id, actor_id=actor_id)
+    except DrawError:
+        return "failed"
+    return draw.status if draw is not None else "none"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("draws/", draws.draw_list, name="draw_list"),
     path("tasks/<int:pk>/draw/", draws.draw_task, name="draw_task"),
     path("tasks/<int:pk>/draw/commit/", draws.draw_commit, name="draw_commit"),
+    path("tasks/<int:pk>/draw/commit/status/", draws.draw_commit_status, name="draw_commit_status"),
     path("draws/<int:pk>/", draws.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/perform/", draws.draw_perform, name="draw_perform"),
     path("draws/<int:pk>/status/", draws.draw_status, name="draw_status"),

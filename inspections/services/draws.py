@@ -6,6 +6,8 @@ algorithm is ``inspections.drawing.verify`` (the same file the evidence package 
 
 from __future__ import annotations
 
+import datetime
+import logging
 import os
 import secrets
 
@@ -15,10 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_record
+from enterprises.fastpath import register_size_estimate
 from enterprises.models import Enterprise
 
 from ..drawing import document as draw_document_builder
@@ -36,6 +40,7 @@ from ..selectors import draws as selectors
 from ..selectors.plans import task_rates
 
 AGENCY_METHOD = "agency"
+logger = logging.getLogger(__name__)
 
 
 class DrawError(ValidationError):
@@ -116,21 +121,27 @@ def _expert_pool(*, task: Task, population: selectors.Population, specialties) -
     return rows
 
 
+LIVE_DRAW_MESSAGE = "该任务已有进行中或已完成的抽取；如需重新抽取，须先作废原抽取。"
+
+
 def _lock_task(task: Task) -> Task:
     # PostgreSQL: row lock; SQLite: the IMMEDIATE transaction already holds the write lock.
     return Task.objects.select_for_update().get(pk=task.pk)
 
 
-def draw_commit(*, actor, task: Task) -> Draw:
-    """Step 1: freeze the population and the inspector pool, commit to a server secret."""
+def draw_commit(*, actor, task: Task, progress=None) -> Draw:
+    """Step 1: freeze the population and the inspector pool, commit to a server secret.
+    ``progress(stage)``, if given, is told each stage (the background commit's status)."""
     _require_lead(actor)
+    progress = progress or (lambda stage: None)
     with transaction.atomic():
         task = _lock_task(task)
         if selectors.live_draw(task) is not None:
-            raise DrawError("该任务已有进行中或已完成的抽取；如需重新抽取，须先作废原抽取。")
+            raise DrawError(LIVE_DRAW_MESSAGE)
         if task.check_items.count() == 0:
             raise DrawError("任务尚未选择检查事项。")
         day = timezone.localdate()
+        progress("population")
         population = selectors.draw_population(task=task, day=day)
         if population.unrated_count:
             names = "、".join(f"{e.name}（{e.uscc}）" for e in population.unrated[:10])
@@ -149,7 +160,9 @@ def draw_commit(*, actor, task: Task) -> Draw:
         k = task.inspectors_per_enterprise
         if k < 2:
             raise DrawError("每户检查人员不得少于两人（实施细则第十条）。")
+        progress("manifest")
         manifest = engine.build_manifest(population.rows, population.attributes)
+        progress("inspectors")
         load = selectors.inspector_load(task=task, year=task.year)
         inspectors = engine.build_inspector_manifest(
             _inspector_pool(task=task, population=population, load=load)
@@ -164,6 +177,7 @@ def draw_commit(*, actor, task: Task) -> Draw:
         tiers = draw_document_builder.tier_table(
             manifest, {t: r.rate for t, r in rates.items()}, task.rounding
         )
+        progress("saving")
         secret = secrets.token_hex(32)
         attempt = (task.draws.aggregate(m=Max("attempt"))["m"] or 0) + 1
         try:
@@ -214,6 +228,181 @@ def draw_commit(*, actor, task: Task) -> Draw:
             },
         )
     return draw
+
+
+# --- the commit step of a large register, in the background (issue 5) ---------------------------
+
+# A register of at least this many enterprises (estimated, never counted) is frozen by the Celery
+# task ``inspections.tasks_draws.draw_commit_background`` (settings.DRAW_COMMIT_BACKGROUND_MIN_
+# REGISTER overrides): the commit takes 1 s at 10^5 and 7 s / 630 MB at 10^6, too long for a
+# web request. Smaller registers are frozen in the request.
+DRAW_COMMIT_BACKGROUND_MIN_REGISTER = 200_000
+COMMIT_PROGRESS_KEY = "draw-commit-progress:{}"
+# A request neither done nor failed after this long is taken as lost (worker killed, message
+# lost) and the button is offered again; longer than the Celery task time limit (30 min).
+COMMIT_STALE_AFTER = datetime.timedelta(hours=1)
+COMMIT_STAGES = {
+    "queued": (_("排队等待后台冻结名单"), 0),
+    "population": (_("查询抽取范围和抽取日的风险等级"), 5),
+    "manifest": (_("生成企业名单并计算哈希值"), 55),
+    "inspectors": (_("生成检查人员和专家名单"), 75),
+    "saving": (_("保存冻结记录"), 90),
+}
+BROKER_DOWN_MESSAGE = (
+    "后台任务队列暂时不可用，名单未冻结。请稍后重新提交；如持续出现，请联系系统管理员。"
+)
+COMMIT_ERROR_MESSAGE = "后台冻结名单时出错，名单未冻结。请重新提交；如持续出现，请联系系统管理员。"
+COMMIT_LOST_MESSAGE = (
+    "上次提交的后台冻结名单没有完成（后台任务可能已中断），名单未冻结。请重新提交。"
+)
+
+
+def draw_commit_runs_in_background() -> bool:
+    limit = getattr(
+        settings, "DRAW_COMMIT_BACKGROUND_MIN_REGISTER", DRAW_COMMIT_BACKGROUND_MIN_REGISTER
+    )
+    return register_size_estimate() >= limit
+
+
+def _commit_request(task: Task) -> AuditEvent | None:
+    """The latest ``draw.commit_requested`` of the task."""
+    return (
+        AuditEvent.objects.filter(
+            event_type="draw.commit_requested",
+            object_type="inspections.task",
+            object_id=str(task.pk),
+        )
+        .order_by("-seq")
+        .first()
+    )
+
+
+def _commit_outcome(task: Task, request: AuditEvent) -> AuditEvent | None:
+    """What ended the request: a later ``draw.committed`` of a draw of this task (by this
+    request or by anyone else) or a later ``draw.commit_failed``; None while it is pending.
+    From the audit chain, not the cache, so a lost cache never loses a result or a failure."""
+    draws = [str(pk) for pk in Draw.objects.filter(task=task).values_list("pk", flat=True)]
+    return (
+        AuditEvent.objects.filter(seq__gt=request.seq)
+        .filter(
+            Q(event_type="draw.committed", object_type="inspections.draw", object_id__in=draws)
+            | Q(
+                event_type="draw.commit_failed",
+                object_type="inspections.task",
+                object_id=str(task.pk),
+            )
+        )
+        .order_by("seq")
+        .first()
+    )
+
+
+def draw_commit_status(*, task: Task) -> dict | None:
+    """The task's background commit for the draw page: None (nothing asked, or its draw has
+    since been voided), ``running`` (stage label and percent from the cache the task writes),
+    ``done`` (with the live draw) or ``failed`` (with the reason in Chinese)."""
+    request = _commit_request(task)
+    if request is None:
+        return None
+    base = {"by": request.actor_name, "at": request.occurred_at}
+    outcome = _commit_outcome(task, request)
+    if outcome is not None:
+        if outcome.event_type == "draw.commit_failed":
+            return {**base, "state": "failed", "message": outcome.reason}
+        live = selectors.live_draw(task)
+        return {**base, "state": "done", "draw": live} if live is not None else None
+    if timezone.now() - request.occurred_at > COMMIT_STALE_AFTER:
+        return {**base, "state": "failed", "message": COMMIT_LOST_MESSAGE}
+    cached = cache.get(COMMIT_PROGRESS_KEY.format(task.pk)) or {}
+    stage = cached.get("stage") if cached.get("request") == request.seq else "queued"
+    label, percent = COMMIT_STAGES.get(stage, COMMIT_STAGES["queued"])
+    return {**base, "state": "running", "stage": stage, "label": label, "percent": percent}
+
+
+def _refuse_while_running(task: Task) -> None:
+    status = draw_commit_status(task=task)
+    if status is not None and status["state"] == "running":
+        at = timezone.localtime(status["at"]).strftime("%H:%M:%S")
+        raise DrawError(
+            f"{status['by']} 已于 {at} 提交冻结名单，正在后台进行，不能重复提交；"
+            "完成后本页自动转到抽取页面。"
+        )
+
+
+def draw_commit_request(*, actor, task: Task) -> AuditEvent:
+    """Step 1 for a large register: record who asked (``draw.commit_requested``) and queue
+    ``draw_commit_background``, which runs ``draw_commit`` itself. Refused while a draw is live
+    or another request is still running; two requests at once record one (the task row lock),
+    and even two queued runs give one draw (``draw_commit`` refuses a second live draw)."""
+    _require_lead(actor)
+    _refuse_while_running(task)  # early: a running commit holds the task's row lock for seconds
+    with transaction.atomic():
+        task = _lock_task(task)
+        if selectors.live_draw(task) is not None:
+            raise DrawError(LIVE_DRAW_MESSAGE)
+        _refuse_while_running(task)
+        event = audit_record(
+            event_type="draw.commit_requested",
+            actor=actor,
+            obj=task,
+            detail={"task": task.number, "register_estimate": register_size_estimate()},
+        )
+        transaction.on_commit(lambda: _enqueue_commit(task, actor))
+    return event
+
+
+def _commit_failed(*, task: Task, actor, reason: str) -> None:
+    audit_record(
+        event_type="draw.commit_failed",
+        actor=actor,
+        obj=task,
+        outcome=AuditEvent.Outcome.FAILURE,
+        reason=reason,
+        detail={"task": task.number},
+    )
+
+
+def _enqueue_commit(task: Task, actor) -> None:
+    from ..tasks_draws import draw_commit_background
+
+    try:
+        draw_commit_background.delay(task.pk, actor.pk)
+    except Exception:  # the broker is down: the request fails visibly instead of a 500
+        logger.exception("could not queue the background commit of task %s", task.pk)
+        _commit_failed(task=task, actor=actor, reason=BROKER_DOWN_MESSAGE)
+
+
+def draw_commit_run(*, task_id: int, actor_id: int) -> Draw | None:
+    """The background task's work: ``draw_commit`` for the task's pending request, its stages
+    in the cache. Safe to run twice: with no pending request (done, failed, or never asked)
+    it only returns the live draw, if any; a run that loses to a draw frozen meanwhile returns
+    that draw and records no failure. A refusal (e.g. unrated enterprises) is recorded as
+    ``draw.commit_failed`` with the service's message and raised again."""
+    from django.contrib.auth import get_user_model
+
+    task = Task.objects.get(pk=task_id)
+    actor = get_user_model().objects.get(pk=actor_id)
+    request = _commit_request(task)
+    if request is None or _commit_outcome(task, request) is not None:
+        return selectors.live_draw(task)
+    key = COMMIT_PROGRESS_KEY.format(task.pk)
+
+    def record(stage: str) -> None:
+        cache.set(key, {"stage": stage, "request": request.seq}, 3600)
+
+    try:
+        return draw_commit(actor=actor, task=task, progress=record)
+    except (DrawError, PermissionDenied) as exc:
+        message = "".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    except Exception:
+        _commit_failed(task=task, actor=actor, reason=COMMIT_ERROR_MESSAGE)
+        raise
+    live = selectors.live_draw(task)
+    if live is not None:
+        return live  # frozen by a concurrent run or request: that draw answers this request
+    if _commit_outcome(task, request) is None:  # not already failed by a concurrent run
+        _commit_failed(task=task, actor=actor, reason=message)
+    raise DrawError(message)
 
 
 def _check_witnesses(witnesses) -> list[dict]:

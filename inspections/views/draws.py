@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -56,6 +57,8 @@ def draw_task(request, pk: int):
             "task": task,
             "draws": selectors.draw_list(task=task),
             "is_lead": request.user.has_role(LEAD),
+            "commit": services.draw_commit_status(task=task),
+            "commit_in_background": services.draw_commit_runs_in_background(),
         },
     )
 
@@ -63,14 +66,45 @@ def draw_task(request, pk: int):
 @role_required(LEAD)
 @require_POST
 def draw_commit(request, pk: int):
+    """冻结名单: in the request, or for a large register (estimated) queued for the background
+    task; the task page then polls its status fragment."""
     task = get_object_or_404(Task, pk=pk)
+    background = services.draw_commit_runs_in_background()
     try:
-        draw = services.draw_commit(actor=request.user, task=task)
+        if background:
+            services.draw_commit_request(actor=request.user, task=task)
+        else:
+            draw = services.draw_commit(actor=request.user, task=task)
     except ValidationError as exc:
         _errors(request, exc)
         return redirect("inspections:draw_task", task.pk)
+    if background:
+        status = services.draw_commit_status(task=task)
+        if status is not None and status["state"] == "running":
+            messages.success(
+                request, _("已提交，名单正在后台冻结，本页显示进度，完成后自动转到抽取页面。")
+            )
+        # done: the task page forwards to the draw; failed (e.g. the queue is down): the
+        # status on the task page says why and offers the button again
+        return redirect("inspections:draw_task", task.pk)
     messages.success(request, _("名单已冻结。请向见证人展示并打印两个哈希值，然后现场掷骰。"))
     return redirect("inspections:draw_detail", draw.pk)
+
+
+@role_required(*READERS)
+def draw_commit_status(request, pk: int):
+    """The status fragment of a background commit, polled by htmx every 2 s while it runs; once
+    the draw exists the page is sent to it (HX-Redirect), a failure shows the reason."""
+    task = get_object_or_404(Task, pk=pk)
+    commit = services.draw_commit_status(task=task)
+    response = render(
+        request,
+        "inspections/_draw_commit_status.html",
+        {"task": task, "commit": commit, "is_lead": request.user.has_role(LEAD)},
+    )
+    if commit is not None and commit["state"] == "done":
+        response["HX-Redirect"] = reverse("inspections:draw_detail", args=[commit["draw"].pk])
+    return response
 
 
 def _detail_context(request, draw: Draw, **extra) -> dict:
