@@ -78,6 +78,35 @@ def _ensure_figures() -> None:
             cursor.execute("ANALYZE oversight_visitfigures")
 
 
+def _ensure_trades() -> None:
+    """Every enterprise of a real register has a trade: link the bench enterprises that have
+    none to a general trade (one INSERT ... SELECT; nothing to do on later runs), so the trade
+    breakdown of a report meets 10^6 trade links, not only the draws' few thousand."""
+    from django.db import connection, transaction
+
+    from bench.oversight_pages import BENCH_TRADE
+    from enterprises.models import Enterprise, Trade
+    from oversight.figures import visit_figures_sync_register
+
+    section = Trade.objects.get(code=BENCH_TRADE).section
+    general, _ = Trade.objects.get_or_create(
+        code="bench-general", defaults={"name": "基准一般工业", "section": section}
+    )
+    links = Enterprise.trades.through._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {links} (enterprise_id, trade_id)"
+            f" SELECT e.id, %s FROM {Enterprise._meta.db_table} e WHERE NOT EXISTS"
+            f" (SELECT 1 FROM {links} x WHERE x.enterprise_id = e.id)",
+            [general.pk],
+        )
+        if cursor.rowcount:
+            visit_figures_sync_register(enterprise_ids=None)
+    if cursor.rowcount:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {links}")
+
+
 def ensure_data(size: int) -> None:
     from django.db import connection, transaction
 
@@ -87,6 +116,7 @@ def ensure_data(size: int) -> None:
     from oversight.figures import visit_figures_refresh
 
     ensure_enterprises(max(size, VISITS))
+    _ensure_trades()
     _, users, _ = _lead_and_world()
     lead = users[Role.LEAD_SECTION]
     sections, plan, item = _world()

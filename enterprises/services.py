@@ -9,6 +9,7 @@ from django.utils import timezone
 from audit.services import audit_record, changes_between, model_snapshot
 
 from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment
+from .signals import register_changed
 from .uscc import uscc_check
 
 
@@ -76,6 +77,8 @@ def enterprise_save(
         enterprise.full_clean(exclude=["trades"])
         enterprise.save()
         enterprise.trades.set(trades)
+        if not created:
+            register_changed.send(sender=Enterprise, enterprise_ids=[enterprise.pk])
         after = _snapshot(enterprise)
         audit_record(
             event_type="enterprise.create" if created else "enterprise.update",
@@ -252,6 +255,9 @@ def import_apply(
             return preview, {"created": 0, "updated": 0}
         if written is None:
             written = importer.apply(preview, actor=actor)
+        if kind == "enterprises" and counts["updated"]:
+            # Townships may have moved: one set-based sync (the rows that differ).
+            register_changed.send(sender=Enterprise, enterprise_ids=None)
         audit_record(
             event_type=f"{kind}.import",
             actor=actor,

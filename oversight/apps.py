@@ -9,9 +9,11 @@ class OversightConfig(AppConfig):
     verbose_name = "监督与统计"
 
     def ready(self):
+        from enterprises.signals import register_changed
         from inspections.signals import visits_changed
 
-        from .figures import on_visits_changed
+        from .figures import on_register_changed, on_visits_changed
 
         # The precomputed report figures follow every change the services announce.
         visits_changed.connect(on_visits_changed, dispatch_uid="oversight.visit_figures")
+        register_changed.connect(on_register_changed, dispatch_uid="oversight.townships")

@@ -50,6 +50,8 @@ COLUMNS = {
     "visit_id": "f_visit",
     "task_id": "f_task",
     "enterprise_id": "f_enterprise",
+    "township_id": "f_township",
+    "joint": "f_joint",
     "tier": "f_tier",
     "checked": "f_checked",
     "approved": "f_approved",
@@ -87,6 +89,9 @@ def _source(visit_ids, apps) -> QuerySet:
     if visit_ids is not None:
         pairs = pairs.filter(visit_id__in=visit_ids)
     visit = OuterRef("visit_id")
+    other_tasks = Visit.tasks.through.objects.filter(visit_id=visit).exclude(
+        task_id=OuterRef("task_id")
+    )
     problem = Result.categories.through.objects.filter(
         visititemresult__visit_id=visit, resultcategory__is_problem=True
     )
@@ -102,6 +107,8 @@ def _source(visit_ids, apps) -> QuerySet:
         "f_visit": F("visit_id"),
         "f_task": F("task_id"),
         "f_enterprise": F("visit__enterprise_id"),
+        "f_township": F("visit__enterprise__township_id"),
+        "f_joint": _flag(Exists(other_tasks)),
         "f_tier": Subquery(tier),
         "f_checked": _flag(Q(visit__status__in=CHECKED_STATES)),
         "f_approved": _flag(Q(visit__status__in=APPROVED_STATES)),
@@ -117,33 +124,127 @@ def _source(visit_ids, apps) -> QuerySet:
     return pairs.order_by().annotate(**expressions).values(*expressions)
 
 
-def visit_figures_refresh(*, visit_ids: Iterable[int] | QuerySet | None, apps=global_apps) -> int:
-    """Rewrite the figures of these visits (``None``: of every visit) from the source tables.
-
-    Call inside the transaction that changed them. ``visit_ids`` may be a list or a queryset of
-    ids (used as a subquery). Returns the number of rows written."""
-    Figures = apps.get_model("oversight", "VisitFigures")
-    if visit_ids is not None and not isinstance(visit_ids, QuerySet):
-        visit_ids = list(visit_ids)
-        if not visit_ids:
-            return 0
-    stale = Figures.objects.all()
-    if visit_ids is not None:
-        stale = stale.filter(visit_id__in=visit_ids)
-    stale._raw_delete(stale.db)  # derived rows: nothing cascades from them, no signals
-    select, params = _source(visit_ids, apps).query.sql_with_params()
+def _insert(table: str, columns, select: str, params) -> int:
+    """INSERT INTO table (columns) SELECT … FROM (the ORM's own SQL) src: one statement for any
+    number of visits. ``columns``: column of the table -> column of the select."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in COLUMNS)
-    picked = ", ".join(f"src.{quote(name)}" for name in COLUMNS.values())
-    table = quote(Figures._meta.db_table)
+    into = ", ".join(quote(c) for c in columns)
+    picked = ", ".join(f"src.{quote(name)}" for name in columns.values())
     with connection.cursor() as cursor:
-        # The ORM's own SQL and parameters, wrapped: one statement for any number of visits.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {picked} FROM ({select}) src",  # noqa: S608
+            f"INSERT INTO {quote(table)} ({into}) SELECT {picked} FROM ({select}) src",  # noqa: S608
             params,
         )
         return cursor.rowcount
 
 
+def _of_visits(queryset: QuerySet, visit_ids) -> QuerySet:
+    return queryset if visit_ids is None else queryset.filter(visit_id__in=visit_ids)
+
+
+# The flags of a VisitFigures row the category and trade rows carry along.
+_FLAGS = ("visit_id", "task_id", "enterprise_id", "approved", "problem", "joint")
+
+
+def _figure_rows(visit_ids, apps) -> tuple[str, list]:
+    Figures = apps.get_model("oversight", "VisitFigures")
+    rows = _of_visits(Figures.objects.order_by(), visit_ids).values(*_FLAGS)
+    return rows.query.sql_with_params()
+
+
+def _write_categories(visit_ids, apps) -> None:
+    """The result categories of each visit (how many of its results carry each), once per
+    VisitFigures row of the visit, with its flags."""
+    CategoryFigures = apps.get_model("oversight", "VisitCategoryFigures")
+    through = apps.get_model("inspections", "VisitItemResult").categories.through
+    links = through.objects.order_by()
+    if visit_ids is not None:
+        links = links.filter(visititemresult__visit_id__in=visit_ids)
+    counts = links.values(c_visit=F("visititemresult__visit_id"), c_category=F("resultcategory_id"))
+    counts, count_params = counts.annotate(c_results=Count("id")).query.sql_with_params()
+    rows, row_params = _figure_rows(visit_ids, apps)
+    joined = f"SELECT * FROM ({rows}) r JOIN ({counts}) k ON k.c_visit = r.visit_id"  # noqa: S608
+    _insert(
+        CategoryFigures._meta.db_table,
+        {
+            "visit_id": "visit_id",
+            "task_id": "task_id",
+            "category_id": "c_category",
+            "approved": "approved",
+            "joint": "joint",
+            "results": "c_results",
+        },
+        joined,
+        [*row_params, *count_params],
+    )
+
+
+def _write_trades(visit_ids, apps) -> None:
+    """The current trades of each visit's enterprise (one row with no trade when it has none),
+    once per VisitFigures row of the visit, with its flags."""
+    TradeFigures = apps.get_model("oversight", "VisitTradeFigures")
+    links = apps.get_model("enterprises", "Enterprise").trades.through._meta.db_table
+    rows, params = _figure_rows(visit_ids, apps)
+    joined = (
+        f"SELECT r.*, et.trade_id AS t_trade FROM ({rows}) r"  # noqa: S608 - our tables
+        f" LEFT JOIN {connection.ops.quote_name(links)} et ON et.enterprise_id = r.enterprise_id"
+    )
+    columns = {name: name for name in _FLAGS}
+    _insert(TradeFigures._meta.db_table, {**columns, "trade_id": "t_trade"}, joined, params)
+
+
+def _delete(model, visit_ids) -> None:
+    stale = _of_visits(model.objects.all(), visit_ids)
+    stale._raw_delete(stale.db)  # derived rows: nothing cascades from them, no signals
+
+
+def visit_figures_refresh(*, visit_ids: Iterable[int] | QuerySet | None, apps=global_apps) -> int:
+    """Rewrite the figures of these visits (``None``: of every visit) from the source tables:
+    VisitFigures, then the category and trade rows derived from them.
+
+    Call inside the transaction that changed them. ``visit_ids`` may be a list or a queryset of
+    ids (used as a subquery). Returns the number of VisitFigures rows written."""
+    Figures = apps.get_model("oversight", "VisitFigures")
+    if visit_ids is not None and not isinstance(visit_ids, QuerySet):
+        visit_ids = list(visit_ids)
+        if not visit_ids:
+            return 0
+    for name in ("VisitCategoryFigures", "VisitTradeFigures", "VisitFigures"):
+        _delete(apps.get_model("oversight", name), visit_ids)
+    select, params = _source(visit_ids, apps).query.sql_with_params()
+    written = _insert(Figures._meta.db_table, COLUMNS, select, params)
+    _write_categories(visit_ids, apps)
+    _write_trades(visit_ids, apps)
+    return written
+
+
+def visit_figures_sync_register(*, enterprise_ids: Iterable[int] | None, apps=global_apps) -> int:
+    """Bring the register's facts in the figures (the township, the trades) up to date for
+    these enterprises' visits (``None``: every enterprise, after an import): the township by
+    one UPDATE of the rows that differ, the trade rows rewritten. Returns township rows changed."""
+    Figures = apps.get_model("oversight", "VisitFigures")
+    TradeFigures = apps.get_model("oversight", "VisitTradeFigures")
+    Enterprise = apps.get_model("enterprises", "Enterprise")
+    rows = Figures.objects.all()
+    if enterprise_ids is not None:
+        enterprise_ids = list(enterprise_ids)
+        if not enterprise_ids:
+            return 0
+        rows = rows.filter(enterprise_id__in=enterprise_ids)
+    visit_ids = None if enterprise_ids is None else rows.values("visit_id")
+    _delete(TradeFigures, visit_ids)
+    _write_trades(visit_ids, apps)
+    current = Enterprise.objects.filter(pk=OuterRef("enterprise_id")).values("township_id")[:1]
+    # (0 stands for "none": ids are positive, and = on NULL would never match.)
+    moved = rows.annotate(
+        was=Coalesce("township_id", Value(0)), now=Coalesce(Subquery(current), Value(0))
+    ).exclude(was=F("now"))
+    return Figures.objects.filter(pk__in=moved.values("pk")).update(township_id=Subquery(current))
+
+
 def on_visits_changed(sender, visit_ids=None, **kwargs) -> None:
     visit_figures_refresh(visit_ids=visit_ids)
+
+
+def on_register_changed(sender, enterprise_ids=None, **kwargs) -> None:
+    visit_figures_sync_register(enterprise_ids=enterprise_ids)

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_noop as N_
 
 from accounts.models import Section
 from accounts.roles import Role
-from enterprises.models import Enterprise, RiskTier, Trade
+from enterprises.models import RiskTier, Township, Trade
 from inspections.models import (
     Draw,
     DrawSelection,
@@ -52,7 +52,7 @@ from inspections.models import (
 )
 
 from .filters import Scope
-from .models import VisitFigures
+from .models import VisitCategoryFigures, VisitFigures, VisitTradeFigures
 
 # Who may read the reports: everything for these roles, own section for a section head.
 ALL_SECTIONS_ROLES = (Role.LEAD_SECTION, Role.DISCIPLINE, Role.AUDIT_ADMIN)
@@ -247,25 +247,19 @@ def draw_figures(task_ids: list[int]) -> dict[int, Figures]:
     if not task_ids:
         return figures
 
-    # 1. Draws: the population of the live draw, and how many were voided.
-    for row in (
-        Draw.objects.filter(task_id__in=task_ids)
-        .values("task_id")
-        .annotate(
-            population=Sum("population_count", filter=Q(status=Draw.Status.COMPLETED)),
-            voided=Count("id", filter=Q(status=Draw.Status.VOIDED)),
-        )
+    # 1. Draws: the population of the live draw and how many it selected (due: the draw
+    #    selects exactly its tier table's count in every tier, so the per-tier counts it
+    #    stores add up to its DrawSelection rows without counting them), and how many were
+    #    voided.
+    for row in Draw.objects.filter(task_id__in=task_ids).values(
+        "task_id", "status", "tiers", "population_count"
     ):
         f = figures[row["task_id"]]
-        f.population, f.voided_draws = row["population"] or 0, row["voided"]
-
-    # 2. Due: the enterprises the live draw selected.
-    for row in (
-        DrawSelection.objects.filter(draw__task_id__in=task_ids, draw__status=Draw.Status.COMPLETED)
-        .values("draw__task_id")
-        .annotate(n=Count("id"))
-    ):
-        figures[row["draw__task_id"]].due = row["n"]
+        if row["status"] == Draw.Status.VOIDED:
+            f.voided_draws += 1
+        elif row["status"] == Draw.Status.COMPLETED:
+            f.population += row["population_count"]
+            f.due += sum(int(t["count"]) for t in (row["tiers"] or {}).values())
     return figures
 
 
@@ -327,26 +321,43 @@ def task_figures(task_ids: list[int]) -> dict[int, Figures]:
     return figures
 
 
-def _approved_visits(task_ids: list[int]):
-    """Ids of the approved visits of these tasks, as a subquery."""
-    return _figures(task_ids).filter(approved=True).values("visit_id")
+def _once(rows: QuerySet, *fields: str) -> tuple[str, list]:
+    """SQL (and parameters) of ``fields`` of these VisitFigures-like rows with every visit
+    once per value: a joint visit has a row for each task it covers, so its rows are made
+    DISTINCT; the single-task rows (nearly all) are taken as they are, with no sort."""
+    plain = rows.filter(joint=False).order_by().values(*fields)
+    joint = rows.filter(joint=True).order_by().values("visit_id", *fields).distinct()
+    plain_sql, plain_params = plain.query.sql_with_params()
+    joint_sql, joint_params = joint.query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(f) for f in fields)
+    sql = (
+        f"SELECT {columns} FROM ({plain_sql}) p"  # noqa: S608 - the ORM's SQL and parameters
+        f" UNION ALL SELECT {columns} FROM ({joint_sql}) j"
+    )
+    return sql, [*plain_params, *joint_params]
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def category_mix(task_ids: list[int]) -> list[Breakdown]:
     """How many approved results carry each result category (a result with two categories
-    counts under both; sub-reasons are listed under their own name)."""
-    return categories_of(_approved_visits(task_ids))
+    counts under both; sub-reasons are listed under their own name), from the precomputed
+    per-visit category counts."""
+    if not task_ids:
+        return []
+    approved = VisitCategoryFigures.objects.filter(task_id__in=task_ids, approved=True)
+    once, params = _once(approved, "category_id", "results")
+    sql = f"SELECT u.category_id, SUM(u.results) FROM ({once}) u GROUP BY u.category_id"  # noqa: S608
+    rows = _fetch(sql, params)
+    return category_breakdowns({category: int(n) for category, n in rows})
 
 
-def categories_of(visit_ids) -> list[Breakdown]:
-    """category_mix over the results of these visits (ids, or a subquery of them)."""
-    through = VisitItemResult.categories.through
-    rows = (
-        through.objects.filter(visititemresult__visit_id__in=visit_ids)
-        .values("resultcategory_id")
-        .annotate(n=Count("id"))
-    )
-    counts = {row["resultcategory_id"]: row["n"] for row in rows}
+def category_breakdowns(counts: dict[int, int]) -> list[Breakdown]:
+    """{result category id: count} -> the result mix, labelled and in the categories' order."""
     if not counts:
         return []
     out = []
@@ -378,53 +389,82 @@ def _problem_breakdown(rows, key: str, labels: dict | None = None) -> list[Break
     return out
 
 
-def _by_trade(approved: QuerySet[VisitFigures]) -> list[dict]:
-    """Approved visits and those with problems by the enterprise's trades (current ones; an
-    enterprise without a trade under None). In SQL around the ORM's own: the ORM would join
-    the register (10^6 rows) on the way to its trades, where the trade links alone suffice."""
-    visits = approved.values("visit_id", "enterprise_id", "problem").distinct().order_by()
-    inner, params = visits.query.sql_with_params()
-    links, trade = Enterprise.trades.through._meta.db_table, Trade._meta.db_table
-    query = (
-        "SELECT t.name, COUNT(*) AS n_checked,"  # noqa: S608 - our tables, the ORM's parameters
-        " SUM(CASE WHEN v.problem THEN 1 ELSE 0 END) AS n_problems"
-        f" FROM ({inner}) v LEFT JOIN {links} et ON et.enterprise_id = v.enterprise_id"
-        f" LEFT JOIN {trade} t ON t.id = et.trade_id GROUP BY t.name"
+# Approved visits and, of them, those with problems, over a _once() subquery named u.
+_COUNTS = "COUNT(*), SUM(CASE WHEN u.problem THEN 1 ELSE 0 END)"
+
+
+def _by_tier(approved: QuerySet[VisitFigures]) -> list[dict]:
+    once, params = _once(approved.filter(tier__isnull=False), "tier", "problem")
+    rows = _fetch(f"SELECT u.tier, {_COUNTS} FROM ({once}) u GROUP BY u.tier", params)  # noqa: S608
+    return [
+        {"tier": tier, "n_checked": checked, "n_problems": int(problems)}
+        for tier, checked, problems in sorted(rows)
+    ]
+
+
+def _by_trade(task_ids: list[int]) -> list[dict]:
+    """By the enterprise's trades (current ones, copied into VisitTradeFigures; an enterprise
+    without a trade under None; one in two trades counts in both)."""
+    approved = VisitTradeFigures.objects.filter(task_id__in=task_ids, approved=True)
+    once, params = _once(approved, "trade_id", "problem")
+    rows = _fetch(f"SELECT u.trade_id, {_COUNTS} FROM ({once}) u GROUP BY u.trade_id", params)  # noqa: S608
+    names = dict(
+        Trade.objects.filter(pk__in=[r[0] for r in rows if r[0]]).values_list("pk", "name")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        rows = [
-            {"enterprise__trades__name": name, "n_checked": checked, "n_problems": int(problems)}
-            for name, checked, problems in cursor.fetchall()
-        ]
+    by_name: dict[str | None, list[int]] = {}
+    for pk, checked, problems in rows:
+        counts = by_name.setdefault(names.get(pk), [0, 0])
+        counts[0] += checked
+        counts[1] += int(problems or 0)
+    out = [
+        {"enterprise__trades__name": name, "n_checked": checked, "n_problems": problems}
+        for name, (checked, problems) in by_name.items()
+    ]
     return sorted(
-        rows, key=lambda r: (-r["n_problems"], -r["n_checked"], r["enterprise__trades__name"] or "")
+        out, key=lambda r: (-r["n_problems"], -r["n_checked"], r["enterprise__trades__name"] or "")
+    )
+
+
+def _by_township(approved: QuerySet[VisitFigures]) -> list[dict]:
+    """By the enterprise's current township, copied into the figures (register_changed)."""
+    once, params = _once(approved, "township_id", "problem")
+    rows = _fetch(f"SELECT u.township_id, {_COUNTS} FROM ({once}) u GROUP BY u.township_id", params)  # noqa: S608
+    names = {t.pk: t for t in Township.objects.filter(pk__in=[r[0] for r in rows if r[0]])}
+    return township_order(
+        {
+            "enterprise__township__name": names[pk].name if pk in names else None,
+            "enterprise__township__order": names[pk].order if pk in names else None,
+            "n_checked": checked,
+            "n_problems": int(problems),
+        }
+        for pk, checked, problems in rows
+    )
+
+
+def township_order(rows) -> list[dict]:
+    """Township rows in the townships' order, then by name; no township last (on every
+    database: SQL puts NULLs first or last depending on the database)."""
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["enterprise__township__name"] is None,
+            r["enterprise__township__order"] or 0,
+            r["enterprise__township__name"] or "",
+        ),
     )
 
 
 def problems_by(task_ids: list[int]) -> dict[str, list[Breakdown]]:
     """Approved visits (count) and those with problems (extra) by risk tier (as drawn), by the
     enterprise's trade (an enterprise in two trades counts in both) and by township (the
-    enterprise's current ones, joined here)."""
+    enterprise's current one). A joint visit counts once (``_once``)."""
     if not task_ids:
         return {"tiers": [], "trades": [], "townships": []}
     approved = _figures(task_ids).filter(approved=True)
-    # A joint visit has a row per task: count visits once (DISTINCT).
-    counts = {
-        "n_checked": Count("visit_id", distinct=True),
-        "n_problems": Count("visit_id", distinct=True, filter=Q(problem=True)),
-    }
-    tiers = approved.filter(tier__isnull=False).values("tier").annotate(**counts).order_by("tier")
-    trades = _by_trade(approved)
-    townships = (
-        approved.values("enterprise__township__name", "enterprise__township__order")
-        .annotate(**counts)
-        .order_by("enterprise__township__order", "enterprise__township__name")
-    )
     return {
-        "tiers": _problem_breakdown(tiers, "tier", dict(RiskTier.choices)),
-        "trades": _problem_breakdown(trades, "enterprise__trades__name"),
-        "townships": _problem_breakdown(townships, "enterprise__township__name"),
+        "tiers": _problem_breakdown(_by_tier(approved), "tier", dict(RiskTier.choices)),
+        "trades": _problem_breakdown(_by_trade(task_ids), "enterprise__trades__name"),
+        "townships": _problem_breakdown(_by_township(approved), "enterprise__township__name"),
     }
 
 

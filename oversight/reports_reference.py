@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from enterprises.models import RiskTier
 from inspections.models import (
+    Draw,
+    DrawSelection,
     FollowUp,
     LeadTransfer,
     NonCooperation,
@@ -22,7 +24,14 @@ from inspections.models import (
 )
 
 from .figures import APPROVED_STATES, CHECKED_STATES
-from .reports import Breakdown, Figures, _problem_breakdown, categories_of, draw_figures
+from .reports import (
+    Breakdown,
+    Figures,
+    _problem_breakdown,
+    category_breakdowns,
+    draw_figures,
+    township_order,
+)
 
 
 def _task_visits(task_ids: list[int]):
@@ -57,10 +66,19 @@ def reference_task_figures(task_ids: list[int]) -> dict[int, Figures]:
     """The figures of each task, in six grouped queries whatever the number of tasks."""
     from disclosure.models import PublicationRecord
 
-    # 1.–2. Draws and due: not precomputed, the same queries as the report's.
+    # 1.–2. Draws: the report's query; due counted here from the selections themselves (the
+    # report adds up the live draw's per-tier counts).
     figures = draw_figures(task_ids)
     if not task_ids:
         return figures
+    for f in figures.values():
+        f.due = 0
+    for row in (
+        DrawSelection.objects.filter(draw__task_id__in=task_ids, draw__status=Draw.Status.COMPLETED)
+        .values("draw__task_id")
+        .annotate(n=Count("id"))
+    ):
+        figures[row["draw__task_id"]].due = row["n"]
     today = timezone.localdate()
 
     # 3. Visits of each task (joint visits count for every task they cover).
@@ -128,8 +146,16 @@ def _approved_visits(task_ids: list[int]) -> QuerySet[Visit]:
 
 
 def reference_category_mix(task_ids: list[int]) -> list[Breakdown]:
-    """The result mix over the approved visits found from the visits' own status."""
-    return categories_of(_approved_visits(task_ids).values("pk"))
+    """The result mix over the approved visits found from the visits' own status, counted from
+    the results' category links."""
+    rows = (
+        VisitItemResult.categories.through.objects.filter(
+            visititemresult__visit_id__in=_approved_visits(task_ids).values("pk")
+        )
+        .values("resultcategory_id")
+        .annotate(n=Count("id"))
+    )
+    return category_breakdowns({row["resultcategory_id"]: row["n"] for row in rows})
 
 
 def reference_problems_by(task_ids: list[int]) -> dict[str, list[Breakdown]]:
@@ -163,5 +189,5 @@ def reference_problems_by(task_ids: list[int]) -> dict[str, list[Breakdown]]:
     return {
         "tiers": _problem_breakdown(tiers, "selection__tier", dict(RiskTier.choices)),
         "trades": _problem_breakdown(trades, "enterprise__trades__name"),
-        "townships": _problem_breakdown(townships, "enterprise__township__name"),
+        "townships": _problem_breakdown(township_order(townships), "enterprise__township__name"),
     }

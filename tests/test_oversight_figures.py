@@ -214,3 +214,110 @@ def test_refresh_writes_one_row_per_visit_and_task(report_data):
 
 def _columns():
     return [f.attname for f in VisitFigures._meta.concrete_fields if f.attname != "id"]
+
+
+def _townships(task_ids):
+    return {b.label: (b.count, b.extra) for b in reports.problems_by(task_ids)["townships"]}
+
+
+def test_an_edited_township_moves_the_visit_in_the_report(report_data, lead):
+    """The township is copied into the figures: an edit of the enterprise through the
+    register's service moves its approved visit to the new township at once."""
+    from enterprises.models import Township
+    from enterprises.services import enterprise_save
+
+    t1 = report_data["t1"].pk
+    v1 = report_data["visits"][0]
+    enterprise = v1.enterprise
+    before = _townships([t1])
+    old = enterprise.township.name if enterprise.township else "未登记"
+    moved = Township.objects.create(code="batai", name="八台镇", order=9)
+    data = {
+        f.name: getattr(enterprise, f.attname)
+        for f in enterprise._meta.concrete_fields
+        if f.name not in ("id", "township")
+    }
+    data["township"] = moved
+    enterprise_save(actor=lead, data=data, trades=enterprise.trades.all(), enterprise=enterprise)
+
+    after = _townships([t1])
+    assert after["八台镇"][0] == 1
+    assert after.get(old, (0, 0))[0] == before[old][0] - 1
+    assert_in_step([t1])
+
+
+def test_an_imported_township_moves_the_visit_in_the_report(report_data):
+    """The same through an import that updates existing enterprises (one set-based sync)."""
+    import io
+
+    import openpyxl
+
+    from enterprises.exports import enterprise_export
+    from enterprises.models import Township
+    from enterprises.services import import_apply
+
+    t1 = report_data["t1"].pk
+    enterprise = report_data["visits"][0].enterprise
+    Township.objects.create(code="batai", name="八台镇", order=9)
+    exported = io.BytesIO()
+    enterprise_export(type(enterprise).objects.filter(pk=enterprise.pk), exported)
+    book = openpyxl.load_workbook(io.BytesIO(exported.getvalue()))
+    sheet = book.active
+    column = [c.value for c in sheet[1]].index("乡镇/街道") + 1
+    sheet.cell(row=2, column=column, value="八台镇")
+    changed = io.BytesIO()
+    book.save(changed)
+
+    _, written = import_apply(
+        actor=None, kind="enterprises", source=changed.getvalue(), filename="t.xlsx"
+    )
+    assert written["updated"] == 1
+    assert _townships([t1])["八台镇"][0] == 1
+    assert_in_step([t1])
+
+
+def test_a_joint_visit_counts_once_where_a_report_spans_its_tasks(report_data):
+    """Its rows carry the joint flag; the breakdowns and the result mix count it once over
+    both tasks, and once in each task's own report."""
+    t1, t2 = report_data["t1"], report_data["t2"]
+    v1 = report_data["visits"][0]
+    v1.tasks.add(t2)
+    visit_figures_refresh(visit_ids=[v1.pk])
+    assert set(VisitFigures.objects.filter(visit=v1).values_list("joint", flat=True)) == {True}
+    both = [t1.pk, t2.pk]
+    assert_in_step(both)
+    alone = sum(b.count for b in reports.problems_by([t1.pk])["townships"])
+    assert sum(b.count for b in reports.problems_by(both)["townships"]) == alone
+    assert reports.category_mix(both) == reports.category_mix([t1.pk])
+    assert [b.count for b in reports.category_mix([t2.pk])] == [
+        b.count for b in reference.reference_category_mix([t2.pk])
+    ]
+
+
+def test_edited_trades_move_the_visit_in_the_report(report_data, lead, section):
+    """The trades are copied into VisitTradeFigures: an enterprise given a second trade counts
+    under both at once, and under neither of its former ones when they are taken away."""
+    from enterprises.models import Trade
+    from enterprises.services import enterprise_save
+
+    t1 = report_data["t1"].pk
+    enterprise = report_data["visits"][0].enterprise
+    salt = Trade.objects.create(code="salt", name="食盐批发", section=section)
+    data = {
+        f.name: getattr(enterprise, f.attname)
+        for f in enterprise._meta.concrete_fields
+        if f.name not in ("id", "township")
+    }
+    data["township"] = enterprise.township
+
+    def trades():
+        return {b.label: b.count for b in reports.problems_by([t1])["trades"]}
+
+    enterprise_save(
+        actor=lead, data=data, trades=[*enterprise.trades.all(), salt], enterprise=enterprise
+    )
+    assert trades()["食盐批发"] == 1
+    assert_in_step([t1])
+    enterprise_save(actor=lead, data=data, trades=[salt], enterprise=enterprise)
+    assert trades()["食盐批发"] == 1
+    assert_in_step([t1])
