@@ -5,7 +5,7 @@
 - ours (Python tickets): the whole WGDRAW-1 draw with the engine the server uses
   (``inspections.drawing.verify``): the manifest lines concatenated by PostgreSQL in USCC order
   (``COLLATE "C"``, one bytea) and checked by the engine, its sha256, the seed string, a ticket
-  for every enterprise (hashlib copies of the seed's hash state, loops in C), per-tier
+  for every enterprise (hashlib copies of the seed's hash state), per-tier
   selection (bounded filter + sort), inspector teams for every selected enterprise (60
   inspectors, k = 2), and draw.json. Each timed draw runs in a fresh process (peak RSS is its
   own). Once per size the result is compared with the engine's reference implementation.
@@ -122,7 +122,7 @@ def _fetch_manifest_agg() -> bytes:
                     ORDER BY uscc COLLATE "C") AS rows"""
         )
         data = b"uscc,tier\n" + cursor.fetchone()[0].encode("utf-8")
-    engine.read_manifest(data)  # canonical form, sorted, unique — or ValueError
+    engine.read_manifest_columns(data)  # canonical form, sorted, unique — or ValueError
     return data
 
 

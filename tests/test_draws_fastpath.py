@@ -78,7 +78,6 @@ def test_fast_selection_equals_the_reference_on_random_populations(trial):
 @pytest.mark.parametrize("workers", [2, 3])
 def test_forked_ticket_workers_give_the_same_selection(monkeypatch, workers):
     monkeypatch.setattr(engine, "FORK_MIN_ROWS", 1)
-    monkeypatch.setattr(engine, "_CHUNK", 7)  # several chunks per share
     rng = random.Random(workers)
     rows = random_population(rng, 900)
     counts = {"A": 40, "B": 1, "C": 300, "D": 0}
@@ -182,8 +181,21 @@ def test_bounded_smallest_equals_nsmallest_even_for_skewed_digests(monkeypatch, 
 
     members = [f"U{i:05d}".encode() for i in range(1000, 0, -1)]
     digests = [make_digest(i) for i in range(len(members))]
-    monkeypatch.setattr(engine, "prefixed_digests", lambda state, messages: list(digests))
-    assert engine._smallest(None, members, n) == heapq.nsmallest(
+    by_member = dict(zip(members, digests, strict=True))
+
+    class State:
+        """A hash state whose digest of a member is the skewed one chosen above."""
+
+        def copy(self):
+            return State()
+
+        def update(self, member):
+            self.member = member
+
+        def digest(self):
+            return by_member[self.member]
+
+    assert engine._smallest(State(), members, n) == heapq.nsmallest(
         n, zip(digests, members, strict=True)
     )
 
@@ -216,3 +228,62 @@ def test_two_column_manifest_check_accepts_exactly_what_the_row_regex_accepts():
         tiers = list(map(operator.itemgetter(slice(-1, None)), lines))
         fast = engine._two_columns_ok(body, lines, usccs, tiers)
         assert fast == bool(engine._row_pattern(2).fullmatch(body)), body
+
+
+def _read_both(monkeypatch, data):
+    """read_manifest_uncached through the fixed-width reader and through the general one."""
+    fast = engine.read_manifest_uncached(data)
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "_fixed_width_columns", lambda body: None)
+        general = engine.read_manifest_uncached(data)
+    return fast, general
+
+
+def test_fixed_width_reader_reads_what_the_general_reader_reads(monkeypatch):
+    rng = random.Random(18)
+    rows = sorted({(f"9141{rng.getrandbits(56):014X}", rng.choice("ABCD")) for _ in range(500)})
+    data = engine.build_manifest(rows)
+    fast, general = _read_both(monkeypatch, data)
+    assert fast == general
+    assert fast[1] == [u.encode() for u, _ in rows]
+    assert fast[2] == [t.encode() for _, t in rows]
+    assert engine.read_manifest_columns(data)[2] == "".join(t for _, t in rows).encode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"91410481000000010J,E\n",  # unknown tier
+        b"91410481000000010j,A\n",  # lowercase
+        b"91410481000000010J;A\n",  # not a comma
+        b"9141048100000,010J,A\n",  # comma inside the USCC, row still 21 bytes
+        b"91410481000000010JA,\n",  # comma in the tier's place
+        b"91410481000000010J,A,",  # no LF (and the file then ends without one)
+        b"91410481000000020K,A\n91410481000000010J,A\n",  # not sorted
+        b"91410481000000010J,A\n91410481000000010J,B\n",  # duplicate
+    ],
+)
+def test_fixed_width_reader_refuses_what_the_general_reader_refuses(monkeypatch, bad):
+    data = b"uscc,tier\n91410481000000000A,B\n" + bad
+    with pytest.raises(ValueError):
+        engine.read_manifest_uncached(data)
+    with monkeypatch.context() as patched:
+        patched.setattr(engine, "_fixed_width_columns", lambda body: None)
+        with pytest.raises(ValueError):
+            engine.read_manifest_uncached(data)
+
+
+def test_mixed_widths_fall_back_to_the_general_reader(monkeypatch):
+    """A 15-character legacy registration number among 18-character USCCs: rows are no longer
+    all 21 bytes; the general reader reads them."""
+    data = b"uscc,tier\n410481000000001,A\n91410481000000010J,C\n"
+    fast, general = _read_both(monkeypatch, data)
+    assert (
+        fast
+        == general
+        == (
+            ["uscc", "tier"],
+            [b"410481000000001", b"91410481000000010J"],
+            [b"A", b"C"],
+        )
+    )
