@@ -690,7 +690,7 @@ def enterprise_frequency(*, scope) -> list[YearFrequency]:
     )
     if not buckets:
         return []
-    register = Enterprise.objects.filter(status=Enterprise.Status.ACTIVE).count()
+    register = active_register_size()
     return [
         YearFrequency(
             year=year,
@@ -703,6 +703,25 @@ def enterprise_frequency(*, scope) -> list[YearFrequency]:
         )
         for year in sorted(buckets)
     ]
+
+
+def active_register_size() -> int:
+    """How many enterprises are active (存续) in the register: an exact COUNT of the 10^6-row
+    table (≈ 80 ms), so kept in the cache under the data fingerprint of the reports — every
+    change to the register goes through a service that records an audit event, which makes a
+    new key."""
+    from django.core.cache import cache
+
+    from enterprises.models import Enterprise
+
+    from .reports import CACHE_SECONDS, data_fingerprint
+
+    key = "oversight:active-register:" + data_fingerprint()
+    size = cache.get(key)
+    if size is None:
+        size = Enterprise.objects.filter(status=Enterprise.Status.ACTIVE).count()
+        cache.set(key, size, CACHE_SECONDS)
+    return size
 
 
 def _repeat_pairs(scope):

@@ -23,6 +23,17 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the local-memory cache outlives a test's rolled
+    back database, and a value kept under a key a later test's data happens to reproduce (the
+    same highest ids on SQLite) would leak into it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def lead_section(db):
     return Section.objects.create(code="fagui", name="政策法规股", is_lead=True)

@@ -362,3 +362,25 @@ def test_realised_rates_against_configured(client_for, lead, make_task, make_ent
     )
     assert len(detail_rows) == 1 + 4
     assert "抽中户数少于配置比例要求" in detail_rows[4][-1]
+
+
+def test_the_active_register_is_counted_once_per_recorded_change(db, lead):
+    """The "never drawn" base is an exact count of the active register, kept in the cache
+    until the next recorded change: a second page view runs no COUNT of the register, an
+    audited change of an enterprise's status counts again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.services import audit_record
+    from tests.test_enterprises_factories import make_enterprises as register
+
+    first, *_ = register(3)
+    assert fairness.active_register_size() == 3
+    with CaptureQueriesContext(connection) as queries:
+        assert fairness.active_register_size() == 3
+    assert not [q for q in queries if "enterprises_enterprise" in q["sql"]]
+
+    first.status = Enterprise.Status.CANCELLED
+    first.save()
+    audit_record(event_type="enterprise.update", actor=lead, obj=first, detail={})
+    assert fairness.active_register_size() == 2
