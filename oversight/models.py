@@ -12,13 +12,21 @@ also on ``enterprises.signals.register_changed``); never edited by hand.
 from django.db import models
 
 
-class VisitFigures(models.Model):
+class VisitTaskRow(models.Model):
+    """A row about one visit and one task it covers (a joint visit has one per task)."""
+
     visit = models.ForeignKey(
         "inspections.Visit", verbose_name="检查记录", on_delete=models.CASCADE, related_name="+"
     )
     task = models.ForeignKey(
         "inspections.Task", verbose_name="任务", on_delete=models.CASCADE, related_name="+"
     )
+
+    class Meta:
+        abstract = True
+
+
+class VisitFigures(VisitTaskRow):
     # The township (the enterprise's current one, as docs/reports.md defines it) is copied here
     # and its trades into VisitTradeFigures, kept in step by the register's services (a report
     # would otherwise join the 10^6-row register and its trade links).
@@ -81,16 +89,10 @@ class VisitFigures(models.Model):
         return f"{self.visit_id}/{self.task_id}"
 
 
-class VisitCategoryFigures(models.Model):
+class VisitCategoryFigures(VisitTaskRow):
     """How many results of a visit carry a result category, for each task the visit covers
     (with the visit's approved and joint flags, so the result mix groups this table alone)."""
 
-    visit = models.ForeignKey(
-        "inspections.Visit", verbose_name="检查记录", on_delete=models.CASCADE, related_name="+"
-    )
-    task = models.ForeignKey(
-        "inspections.Task", verbose_name="任务", on_delete=models.CASCADE, related_name="+"
-    )
     category = models.ForeignKey(
         "inspections.ResultCategory",
         verbose_name="结果类别",
@@ -116,16 +118,10 @@ class VisitCategoryFigures(models.Model):
         return f"{self.visit_id}/{self.task_id}/{self.category_id}"
 
 
-class VisitTradeFigures(models.Model):
+class VisitTradeFigures(VisitTaskRow):
     """The trades of a visit's enterprise (its current ones; an enterprise without a trade has
     one row with no trade), for each task the visit covers, with the visit's flags."""
 
-    visit = models.ForeignKey(
-        "inspections.Visit", verbose_name="检查记录", on_delete=models.CASCADE, related_name="+"
-    )
-    task = models.ForeignKey(
-        "inspections.Task", verbose_name="任务", on_delete=models.CASCADE, related_name="+"
-    )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         verbose_name="企业",

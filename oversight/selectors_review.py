@@ -592,7 +592,26 @@ def open_publications(
 
 
 def deadline_figures(scope: Scope) -> DeadlineFigures:
+    """The deadline page's figures, kept in the cache like the reports' (under the data
+    fingerprint: any recorded change, a new day or another scope makes a new key), since with
+    10^5 open records the three groupings take 0.2–0.3 s."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from .reports import CACHE_SECONDS, data_fingerprint
+
     today = timezone.localdate()
+    source = f"{data_fingerprint()}|{today}|{scope.as_detail()}"
+    key = "oversight:deadlines:" + hashlib.sha256(source.encode()).hexdigest()
+    figures = cache.get(key)
+    if figures is None:
+        figures = _deadline_figures(scope, today)
+        cache.set(key, figures, CACHE_SECONDS)
+    return figures
+
+
+def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
     soon_limit = due_soon_limit(today)
     overdue, soon = _open_filters(today, soon_limit)
     records = publications_in_scope(scope)

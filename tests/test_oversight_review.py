@@ -579,3 +579,26 @@ def test_audit_admin_verifies_the_chain_from_the_security_screen_and_discipline_
     assert admin.post(reverse("audit:chain_verify")).status_code == 302
     html = discipline.get(url).content.decode()
     assert "tag-ok" in html and "完整" in html
+
+
+def test_deadline_figures_are_kept_until_the_next_recorded_change(deadline_world):
+    """The three groupings are cached under the data fingerprint: a second view runs none of
+    them; a change the services record (an audit event with it) makes them count again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.services import audit_record
+
+    scope = _all_scope()
+    before = selectors_review.deadline_figures(scope)
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors_review.deadline_figures(scope) == before
+    # only the fingerprint's look-up (a MAX(id)), none of the groupings
+    assert not [q for q in queries if "GROUP BY" in q["sql"]]
+
+    record = next(r for r in deadline_world["records"].values() if r.first_published_on is None)
+    record.first_published_on = datetime.date(2026, 12, 3)
+    record.save(update_fields=["first_published_on"])
+    audit_record(event_type="publication.published", actor=None, obj=record, detail={})
+    after = selectors_review.deadline_figures(scope)
+    assert after.overdue + after.due_soon == before.overdue + before.due_soon - 1
