@@ -11,6 +11,11 @@ urlpatterns = [
     path("tasks/<int:pk>/draw/commit/status/", draws.draw_commit_status, name="draw_commit_status"),
     path("draws/<int:pk>/", draws.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/perform/", draws.draw_perform, name="draw_perform"),
+    path(
+        "draws/<int:pk>/perform/requeue/",
+        draws.draw_perform_requeue,
+        name="draw_perform_requeue",
+    ),
     path("draws/<int:pk>/status/", draws.draw_status, name="draw_status"),
     path("draws/<int:pk>/void/", draws.draw_void, name="draw_void"),
     path(

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -53,8 +54,8 @@ SEED_POST = {
 
 @pytest.fixture(autouse=True)
 def frozen():
-    with time_machine.travel(TODAY, tick=False):
-        yield
+    with time_machine.travel(TODAY, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -368,3 +369,69 @@ def test_two_submissions_at_once_record_one_and_two_task_runs_complete_once(
     done = Draw.objects.get(pk=draw.pk)
     assert done.dice == done.perform_request["dice"]
     assert DrawSelection.objects.filter(draw=done).count() == len(done.document["selected"])
+
+
+def test_broker_down_at_perform_says_so_and_the_lead_can_queue_it_again(
+    background, eager, committed, client_for, django_capture_on_commit_callbacks
+):
+    """The queue is down when the witnesses' inputs are submitted: no 500; the draw page says
+    the inputs are recorded and nothing is computed yet, and offers the lead section 重新提交后台
+    计算, which runs the draw from the very inputs recorded."""
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    client = client_for(Role.LEAD_SECTION)
+    with (
+        mock.patch.object(
+            draw_perform_background, "delay", side_effect=OperationalError("connection refused")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(reverse("inspections:draw_perform", args=[committed.pk]), SEED_POST)
+    assert response.status_code == 302
+    draw = Draw.objects.get(pk=committed.pk)
+    assert draw.status == Draw.Status.COMMITTED and draw.perform_request["dice"] == DICE
+    failed = events(draw, "draw.perform_enqueue_failed").get()
+    assert failed.reason == services.PERFORM_QUEUE_DOWN_MESSAGE
+    status_url = reverse("inspections:draw_status", args=[draw.pk])
+    requeue_url = reverse("inspections:draw_perform_requeue", args=[draw.pk])
+    fragment = client.get(status_url).content.decode()
+    assert "后台任务队列暂时不可用" in fragment and f'action="{requeue_url}"' in fragment
+    # the discipline group sees why, never the button
+    watched = client_for(Role.DISCIPLINE).get(status_url).content.decode()
+    assert "后台任务队列暂时不可用" in watched and requeue_url not in watched
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(requeue_url)
+    assert response.status_code == 302
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.COMPLETED and draw.dice == DICE
+    assert events(draw, "draw.perform_requeued").count() == 1
+    assert selectors.draw_verification(draw) == []
+
+
+def test_a_draw_still_computing_is_not_queued_again_until_it_stalls(
+    background, committed, lead, frozen
+):
+    draw = request_draw(committed, lead)
+    assert draw.perform_requested_at is not None
+    assert services.draw_perform_queue_state(draw) == {"failed": "", "requeue": False}
+    with pytest.raises(services.DrawError, match="不需要重新提交"):
+        services.draw_perform_requeue(actor=lead, draw=draw)
+    frozen.shift(services.PERFORM_STALLED_AFTER)
+    assert services.draw_perform_queue_state(draw)["requeue"] is True
+    services.draw_perform_requeue(actor=lead, draw=draw)
+    # queued again just now: not again until it stalls once more
+    assert services.draw_perform_queue_state(draw)["requeue"] is False
+
+
+def test_only_the_lead_section_may_queue_a_draw_again(users, background, committed, lead):
+    request_draw(committed, lead)
+    url = reverse("inspections:draw_perform_requeue", args=[committed.pk])
+    for role in (Role.DISCIPLINE, Role.SECTION_STAFF, Role.INSPECTOR, Role.SECTION_HEAD):
+        client = Client()
+        client.force_login(users[role])
+        assert client.post(url).status_code == 403, role
+    assert Client().post(url).status_code == 302  # anonymous: to the login page
+    assert not events(committed, "draw.perform_requeued").exists()

@@ -541,10 +541,78 @@ def draw_perform_request(*, actor, draw: Draw, witnesses, dice_kind: str, dice: 
     return draw
 
 
+PERFORM_QUEUE_DOWN_MESSAGE = (
+    "后台任务队列暂时不可用，抽取尚未开始计算（见证人和骰子数字已记录，不会改变）。"
+    "请稍后点击“重新提交后台计算”；如持续出现，请联系系统管理员。"
+)
+# A recorded background draw with no result after this long may be queued again (its worker
+# may have been stopped); running the task twice is safe.
+PERFORM_STALLED_AFTER = datetime.timedelta(minutes=10)
+
+
 def _enqueue(draw_id: int) -> None:
     from ..tasks_draws import draw_perform_background
 
-    draw_perform_background.delay(draw_id)
+    try:
+        draw_perform_background.delay(draw_id)
+    except Exception:  # the broker is down: said on the draw page, not a 500
+        logger.exception("could not queue the background perform step of draw %s", draw_id)
+        draw = Draw.objects.select_related("task", "perform_requested_by").get(pk=draw_id)
+        audit_record(
+            event_type="draw.perform_enqueue_failed",
+            actor=draw.perform_requested_by,
+            obj=draw,
+            outcome=AuditEvent.Outcome.FAILURE,
+            reason=PERFORM_QUEUE_DOWN_MESSAGE,
+            detail={"task": draw.task.number},
+        )
+
+
+def _draw_events(draw: Draw, event_type: str):
+    return AuditEvent.objects.filter(
+        event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)
+    ).order_by("-seq")
+
+
+def draw_perform_queue_state(draw: Draw) -> dict:
+    """For a background draw still waiting for its result: ``failed`` (the last queueing
+    failed: the reason) and ``requeue`` (it may be queued again: queueing failed, or no result
+    for PERFORM_STALLED_AFTER since it was last queued)."""
+    state = {"failed": "", "requeue": False}
+    if (
+        draw.status != Draw.Status.COMMITTED
+        or draw.perform_requested_at is None
+        or _failed_before(draw)
+    ):
+        return state
+    last = _draw_events(draw, "draw.perform_requeued").first()
+    failed = _draw_events(draw, "draw.perform_enqueue_failed")
+    if last is not None:
+        failed = failed.filter(seq__gt=last.seq)
+    failed = failed.first()
+    queued_at = last.occurred_at if last is not None else draw.perform_requested_at
+    state["failed"] = failed.reason if failed is not None else ""
+    state["requeue"] = bool(failed) or timezone.now() - queued_at >= PERFORM_STALLED_AFTER
+    return state
+
+
+def draw_perform_requeue(*, actor, draw: Draw) -> Draw:
+    """Queue a recorded background draw again, with the very inputs recorded on it (they never
+    change). Only when its queueing failed or it has shown no result for a while."""
+    _require_lead(actor)
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().select_related("task").get(pk=draw.pk)
+        if not draw_perform_queue_state(draw)["requeue"]:
+            raise DrawError("该抽取正在后台计算或已结束，不需要重新提交。")
+        audit_record(
+            event_type="draw.perform_requeued",
+            actor=actor,
+            obj=draw,
+            detail={"task": draw.task.number},
+        )
+        _progress_recorder(draw.pk)("queued", 0, draw.population_count)
+        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+    return draw
 
 
 def draw_perform_run(*, draw_id: int) -> Draw:

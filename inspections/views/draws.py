@@ -121,6 +121,8 @@ def _detail_context(request, draw: Draw, **extra) -> dict:
         context["failure"] = selectors.draw_failure(draw)
         context["progress"] = selectors.draw_progress(draw)
         context["in_background"] = services.draw_runs_in_background(draw)
+        if context["progress"] is not None:
+            context["queue"] = services.draw_perform_queue_state(draw)
     else:
         context["teams"] = selectors.draw_teams(draw)
         context["witnesses"] = list(draw.witnesses.all())
@@ -183,7 +185,31 @@ def draw_status(request, pk: int):
         response = HttpResponse(_("后台计算已结束，正在刷新页面……"))
         response["HX-Refresh"] = "true"
         return response
-    return render(request, "inspections/_draw_progress.html", {"draw": draw, "progress": progress})
+    return render(
+        request,
+        "inspections/_draw_progress.html",
+        {
+            "draw": draw,
+            "progress": progress,
+            "queue": services.draw_perform_queue_state(draw),
+            "is_lead": request.user.has_role(LEAD),
+        },
+    )
+
+
+@role_required(LEAD)
+@require_POST
+def draw_perform_requeue(request, pk: int):
+    """重新提交后台计算: queue a recorded background draw again (its queueing failed, or it has
+    shown no result for a while)."""
+    draw = _draw(pk)
+    try:
+        services.draw_perform_requeue(actor=request.user, draw=draw)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("已重新提交后台计算，本页显示进度。"))
+    return redirect("inspections:draw_detail", draw.pk)
 
 
 @role_required(LEAD)
