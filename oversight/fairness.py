@@ -710,18 +710,14 @@ def active_register_size() -> int:
     table (≈ 80 ms), so kept in the cache under the data fingerprint of the reports — every
     change to the register goes through a service that records an audit event, which makes a
     new key."""
-    from django.core.cache import cache
-
     from enterprises.models import Enterprise
 
-    from .reports import CACHE_SECONDS, data_fingerprint
+    from .reports import cached_figures
 
-    key = "oversight:active-register:" + data_fingerprint()
-    size = cache.get(key)
-    if size is None:
-        size = Enterprise.objects.filter(status=Enterprise.Status.ACTIVE).count()
-        cache.set(key, size, CACHE_SECONDS)
-    return size
+    return cached_figures(
+        "active-register",
+        Enterprise.objects.filter(status=Enterprise.Status.ACTIVE).count,
+    )
 
 
 def _repeat_pairs(scope):

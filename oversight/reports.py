@@ -544,20 +544,31 @@ def data_fingerprint() -> str:
     return "-".join(str(v) for v in values)
 
 
-def _computed(ids: list[int], details: bool) -> dict:
-    key_source = f"{data_fingerprint()}|{timezone.localdate()}|{details}|{','.join(map(str, ids))}"
-    key = "oversight:report:" + hashlib.sha256(key_source.encode()).hexdigest()
+def cached_figures(name: str, compute, *parts):
+    """``compute()``, kept in the cache for CACHE_SECONDS under a key made of ``name``, the
+    data fingerprint and ``parts`` (the date, the scope…): any recorded change makes a new key,
+    so a kept value is never staler than the last change."""
+    source = "|".join([data_fingerprint(), *map(str, parts)])
+    key = f"oversight:{name}:" + hashlib.sha256(source.encode()).hexdigest()
     found = cache.get(key)
-    if found is not None:
-        return found
-    computed = {"figures": task_figures(ids), "generated_at": timezone.now()}
-    if details:
-        computed["categories"] = category_mix(ids)
-        computed.update(problems_by(ids))
-        computed["transfers"] = transfers_by_status(ids)
-        computed["non_cooperation"] = non_cooperation_by_case(ids)
-    cache.set(key, computed, CACHE_SECONDS)
-    return computed
+    if found is None:
+        found = compute()
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _computed(ids: list[int], details: bool) -> dict:
+    def compute() -> dict:
+        computed = {"figures": task_figures(ids), "generated_at": timezone.now()}
+        if details:
+            computed["categories"] = category_mix(ids)
+            computed.update(problems_by(ids))
+            computed["transfers"] = transfers_by_status(ids)
+            computed["non_cooperation"] = non_cooperation_by_case(ids)
+        return computed
+
+    ids_text = ",".join(map(str, ids))
+    return cached_figures("report", compute, timezone.localdate(), details, ids_text)
 
 
 def build_report(
