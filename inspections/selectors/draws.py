@@ -513,17 +513,16 @@ def draw_progress(draw: Draw) -> dict | None:
     }
 
 
-def draw_failure(draw: Draw) -> str:
-    """Why performing this draw failed (it can then only be voided); "" if it never failed."""
+def draw_events(draw: Draw, event_type: str):
+    """The draw's audit events of one type, newest first."""
     from audit.models import AuditEvent
 
-    event = (
-        AuditEvent.objects.filter(
-            event_type="draw.perform_failed",
-            object_type="inspections.draw",
-            object_id=str(draw.pk),
-        )
-        .order_by("-seq")
-        .first()
-    )
+    return AuditEvent.objects.filter(
+        event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)
+    ).order_by("-seq")
+
+
+def draw_failure(draw: Draw) -> str:
+    """Why performing this draw failed (it can then only be voided); "" if it never failed."""
+    event = draw_events(draw, "draw.perform_failed").first()
     return event.reason if event else ""

@@ -419,9 +419,7 @@ def _check_witnesses(witnesses) -> list[dict]:
 
 
 def _failed_before(draw: Draw) -> bool:
-    return AuditEvent.objects.filter(
-        event_type="draw.perform_failed", object_type="inspections.draw", object_id=str(draw.pk)
-    ).exists()
+    return selectors.draw_events(draw, "draw.perform_failed").exists()
 
 
 def _shortfall_message(exc: engine.Shortfall) -> str:
@@ -568,12 +566,6 @@ def _enqueue(draw_id: int) -> None:
         )
 
 
-def _draw_events(draw: Draw, event_type: str):
-    return AuditEvent.objects.filter(
-        event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)
-    ).order_by("-seq")
-
-
 def draw_perform_queue_state(draw: Draw) -> dict:
     """For a background draw still waiting for its result: ``failed`` (the last queueing
     failed: the reason) and ``requeue`` (it may be queued again: queueing failed, or no result
@@ -585,8 +577,8 @@ def draw_perform_queue_state(draw: Draw) -> dict:
         or _failed_before(draw)
     ):
         return state
-    last = _draw_events(draw, "draw.perform_requeued").first()
-    failed = _draw_events(draw, "draw.perform_enqueue_failed")
+    last = selectors.draw_events(draw, "draw.perform_requeued").first()
+    failed = selectors.draw_events(draw, "draw.perform_enqueue_failed")
     if last is not None:
         failed = failed.filter(seq__gt=last.seq)
     failed = failed.first()
