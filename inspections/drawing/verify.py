@@ -213,8 +213,7 @@ def read_manifest_columns(data: bytes):
     key = (len(data), _sha256(data))
     if key not in _LAST_READ:
         _LAST_READ.clear()
-        header, usccs, tiers = read_manifest_uncached(data, joined=True)
-        _LAST_READ[key] = (header, usccs, tiers)
+        _LAST_READ[key] = read_manifest_uncached(data, joined=True)
     return _LAST_READ[key]
 
 
