@@ -35,6 +35,16 @@ def _empty_cache():
 
 
 @pytest.fixture
+def eager():
+    """Run Celery tasks in the calling thread (no broker) while the test runs."""
+    from config.celery_app import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def lead_section(db):
     return Section.objects.create(code="fagui", name="政策法规股", is_lead=True)
 

@@ -24,16 +24,6 @@ S = Notification.EmailState
 
 
 @pytest.fixture
-def eager():
-    """Run Celery tasks in the calling thread (no broker) while the test runs."""
-    from config.celery_app import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def alice(make_user):
     return make_user(username="alice", full_name="王小丽", email="alice@wugang.example")
 

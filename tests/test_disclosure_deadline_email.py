@@ -23,15 +23,6 @@ from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def eager():
-    from config.celery_app import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def addresses(users, inspector_user):
     people = {
         "inspector": inspector_user,

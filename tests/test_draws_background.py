@@ -59,15 +59,6 @@ def frozen():
 
 
 @pytest.fixture
-def eager():
-    from config.celery_app import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def background(settings):
     """Every draw counts as large."""
     settings.DRAW_BACKGROUND_MIN_POPULATION = 1

@@ -54,15 +54,6 @@ def frozen():
 
 
 @pytest.fixture
-def eager():
-    from config.celery_app import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
 def background(settings):
     """Every register counts as large."""
     settings.DRAW_COMMIT_BACKGROUND_MIN_REGISTER = 1
