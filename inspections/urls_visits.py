@@ -14,6 +14,7 @@ urlpatterns = [
     path("visits/<int:pk>/record/", visits.visit_record, name="visit_record"),
     path("visits/<int:pk>/autosave/", visits.visit_autosave, name="visit_autosave"),
     path("visits/<int:pk>/start/", visits.visit_start, name="visit_start"),
+    path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
     path("visits/<int:pk>/submit/", visits.visit_submit, name="visit_submit"),
     path("visits/<int:pk>/signature/", visits.visit_signature, name="visit_signature"),
     path("visits/<int:pk>/signed-page/", visits.visit_signed_page, name="visit_signed_page"),

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from accounts.roles import Role
 from inspections.models import Plan, PlanAmendment, SamplingRate, Task, TaskRateOverride
 from inspections.services import plans as services
+from tests.pdf_text import text_of
 from tests.permissions import assert_role_access
 
 from .test_inspections_plans import make_enterprise, make_task, register  # noqa: F401
@@ -45,12 +46,6 @@ def task(users, register, section, plan):  # noqa: F811
     make_enterprise(register, tier="A")
     make_enterprise(register, tier="D")
     return make_task(users, register, section, plan)
-
-
-def text_of(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    # Line breaks come from the layout (table cells wrap), not from the text.
-    return "".join(page.extract_text() for page in reader.pages).replace("\n", "")
 
 
 def embedded_fonts(pdf: bytes) -> list[str]:
@@ -397,24 +392,3 @@ def test_edit_form_of_a_drawn_task_locks_the_draw_fields(client_for, task, monke
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.name == "新名称" and task.rounding == "ceil"
-
-
-def test_scheme_lists_the_drawn_enterprises_and_teams(client_for, task, monkeypatch):
-    from inspections.selectors import draws as draw_selectors
-
-    enterprise = task.check_items.first().trades.first().enterprises.first()
-    rows = [
-        {
-            "enterprise": enterprise,
-            "visit_date": datetime.date(2026, 5, 12),
-            "inspectors": ["张伟（WG001）", "李娜（WG002）"],
-        }
-    ]
-    monkeypatch.setattr(draw_selectors, "task_scheme_rows", lambda *, task: rows, raising=False)
-    html = client_for(Role.DISCIPLINE).get(reverse("inspections:task_scheme", args=[task.pk]))
-    text = html.content.decode()
-    assert (
-        enterprise.name in text and "2026-05-12" in text and "张伟（WG001）、李娜（WG002）" in text
-    )
-    pdf = client_for(Role.DISCIPLINE).get(reverse("inspections:task_scheme_pdf", args=[task.pk]))
-    assert "张伟（WG001）、李娜（WG002）" in text_of(pdf.content)

@@ -152,6 +152,11 @@ class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class RescheduleForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    planned_on = forms.DateField(label="计划检查日期", widget=DATE)
+
+
 class EvidenceForm(forms.Form):
     KINDS = [
         (k, label)

@@ -4,15 +4,19 @@ printable documents (检查通知书, 企业执法检查登记表, 实地核查�
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import BUSINESS_READERS, Role
 from core.pdf import cn_date, render_pdf
 from enterprises.models import CheckMethod
 
+from .. import scheduling
 from ..models import (
+    Draw,
     FollowUp,
     LeadTransfer,
     NonCooperation,
@@ -22,7 +26,9 @@ from ..models import (
     VisitEvidence,
     VisitItemResult,
     VisitMember,
+    VisitSelection,
 )
+from . import draws as draw_selectors
 
 ORGANISATION = "舞钢市工业信息化和商务局"
 
@@ -90,6 +96,16 @@ def can_follow_up(user, visit: Visit) -> bool:
     )
 
 
+def can_reschedule(user, visit: Visit) -> bool:
+    """Who may move a not-yet-started visit's planned day: its team, its section's staff and
+    head, and the lead section (牵头股室), which drew it."""
+    if visit.status != Visit.Status.SCHEDULED:
+        return False
+    if can_follow_up(user, visit):
+        return True
+    return user.has_role(Role.LEAD_SECTION) and not user.is_read_only
+
+
 def can_create(user) -> bool:
     return user.has_role(Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD) and not (
         user.is_read_only
@@ -152,6 +168,102 @@ def my_visits_today(user, *, day: datetime.date | None = None) -> list[Visit]:
     )
     rank = {Visit.Status.RETURNED: 0, Visit.Status.IN_PROGRESS: 1, Visit.Status.SCHEDULED: 2}
     return sorted(visits, key=lambda v: (rank[v.status], v.planned_on or v.window_start, v.pk))
+
+
+# --- the scheme's schedule (检查方案 art. 6(4): 检查日期) ----------------------------------------
+
+VISITS_PER_INSPECTOR_PER_DAY = 2  # settings.VISITS_PER_INSPECTOR_PER_DAY overrides
+
+
+@dataclass(frozen=True)
+class DrawSchedule:
+    """The proposed day of each selection of a draw that has no visit yet (by selection id)."""
+
+    planned: dict[int, scheduling.PlannedVisit]
+    provisional_years: list[int] = field(default_factory=list)
+
+
+def draw_schedule(*, draw: Draw, teams: list[dict], day: datetime.date | None = None):
+    """Spread the draw's not-yet-visited selections over the working days left in the task's
+    window (``teams``: ``draw_teams(draw)``, ticket order), around what the same inspectors
+    already have planned. Visit creation stores exactly this (inspections/scheduling.py)."""
+    task = draw.task
+    start = max(task.window_start, day or timezone.localdate())
+    span = scheduling.schedule_days(start=start, end=task.window_end)
+    visited = set(
+        VisitSelection.objects.filter(selection__draw=draw).values_list("selection_id", flat=True)
+    )
+    pending = [
+        (team["selection"].pk, [inspector.pk for inspector in team["current"]])
+        for team in teams
+        if team["selection"].pk not in visited
+    ]
+    inspector_ids = {member for _key, members in pending for member in members}
+    busy = {}
+    if span.days and inspector_ids:
+        rows = (
+            VisitMember.objects.filter(
+                inspector_id__in=inspector_ids,
+                visit__planned_on__range=(span.days[0], span.days[-1]),
+            )
+            .values("inspector_id", "visit__planned_on")
+            .annotate(n=Count("id"))
+            .values_list("inspector_id", "visit__planned_on", "n")
+        )
+        busy = {(inspector_id, planned_on): n for inspector_id, planned_on, n in rows}
+    per_day = getattr(settings, "VISITS_PER_INSPECTOR_PER_DAY", VISITS_PER_INSPECTOR_PER_DAY)
+    planned = scheduling.schedule_assign(teams=pending, days=span.days, busy=busy, per_day=per_day)
+    return DrawSchedule({p.key: p for p in planned}, span.provisional_years)
+
+
+def task_scheme_schedule(*, task) -> dict | None:
+    """The scheme's per-enterprise rows (企业、检查日期、检查组) of the task's live draw: a
+    created visit gives its planned day and team; a selection without a visit yet gives the
+    proposed day (``proposed``), which is what its visit will get. None before a draw."""
+    draw = draw_selectors.live_draw(task)
+    if draw is None:
+        return None
+    teams = draw_selectors.draw_teams(draw)
+    links = {
+        link.selection_id: link.visit
+        for link in VisitSelection.objects.filter(selection__draw=draw).select_related("visit")
+    }
+    members: dict[int, list[str]] = {}
+    for member in (
+        VisitMember.objects.filter(visit__in={v.pk for v in links.values()})
+        .select_related("inspector")
+        .order_by("visit_id", "position")
+    ):
+        members.setdefault(member.visit_id, []).append(str(member.inspector))
+    schedule = draw_schedule(draw=draw, teams=teams)
+    rows = []
+    for team in teams:
+        visit = links.get(team["selection"].pk)
+        if visit is not None:
+            row = {
+                "visit_date": visit.planned_on,
+                "inspectors": members.get(visit.pk, []),
+                "visit": visit,
+                "proposed": False,
+                "over_capacity": False,
+            }
+        else:
+            planned = schedule.planned[team["selection"].pk]
+            row = {
+                "visit_date": planned.day,
+                "inspectors": [str(i) for i in team["current"]],
+                "visit": None,
+                "proposed": True,
+                "over_capacity": planned.over_capacity,
+            }
+        rows.append({"enterprise": team["enterprise"], **row})
+    return {
+        "rows": rows,
+        "provisional_years": schedule.provisional_years,
+        "proposed": sum(row["proposed"] for row in rows),
+        "over_capacity": sum(row["over_capacity"] for row in rows),
+        "per_day": getattr(settings, "VISITS_PER_INSPECTOR_PER_DAY", VISITS_PER_INSPECTOR_PER_DAY),
+    }
 
 
 def review_queue(user) -> QuerySet[Visit]:

@@ -27,9 +27,11 @@ from accounts.roles import Role
 from audit.services import audit_record
 from core.pdf import doc_number
 from core.uploads import AUDIO_KINDS, file_store, register_file_purpose
+from disclosure.calendar import WorkingCalendar
 from enterprises.models import CheckMethod
 from inspectors.models import Certificate, Inspector
 
+from .. import scheduling
 from ..models import (
     Draw,
     DrawSelection,
@@ -49,6 +51,7 @@ from ..models import (
     VisitReview,
     VisitSelection,
 )
+from ..selectors import draws as draw_selectors
 from ..selectors import visits as selectors
 from ..signals import visit_approved, visits_changed
 
@@ -123,16 +126,9 @@ def _next_seq(model, year: int, field_year: str, field_seq: str) -> int:
 # --- creation ----------------------------------------------------------------------------------
 
 
-def _team_for_selection(selection: DrawSelection) -> list[Inspector]:
-    from ..selectors import draws as draw_selectors
-
-    for team in draw_selectors.draw_teams(selection.draw):
-        if team["selection"].pk == selection.pk:
-            return list(team["current"])
-    return []
-
-
-def _create_visit(*, actor, enterprise, base: DrawSelection, selections, team, joint=None):
+def _create_visit(
+    *, actor, enterprise, base: DrawSelection, selections, team, planned_on=None, joint=None
+):
     tasks = sorted({s.draw.task for s in selections}, key=lambda t: (t.year, t.seq))
     items = sorted(
         {item for task in tasks for item in task.check_items.all()}, key=lambda i: i.code
@@ -142,6 +138,8 @@ def _create_visit(*, actor, enterprise, base: DrawSelection, selections, team, j
     window_start, window_end = max(starts), min(ends)
     if window_end < window_start:  # no common window: the union
         window_start, window_end = min(starts), max(ends)
+    if planned_on is not None and not window_start <= planned_on <= window_end:
+        planned_on = None  # a joint visit's narrower window: staff set the day by hand
     today = timezone.localdate()
     year = today.year
     for _attempt in range(5):
@@ -155,6 +153,7 @@ def _create_visit(*, actor, enterprise, base: DrawSelection, selections, team, j
                     section=base.draw.task.lead_section,
                     window_start=window_start,
                     window_end=window_end,
+                    planned_on=planned_on,
                     notice_year=year,
                     notice_seq=seq,
                     notice_number=doc_number(NOTICE_PREFIX, year, seq),
@@ -197,6 +196,7 @@ def _create_visit(*, actor, enterprise, base: DrawSelection, selections, team, j
                 "items": [i.code for i in items],
                 "team": [i.staff_number for i in team],
                 "joint_visit": joint.pk if joint else None,
+                "planned_on": planned_on,
             }
         },
     )
@@ -205,7 +205,8 @@ def _create_visit(*, actor, enterprise, base: DrawSelection, selections, team, j
 
 def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
     """One visit per selected enterprise of a completed draw (team = the drawn team with
-    post-draw replacements applied); a JointVisit gives one visit with every task's items.
+    post-draw replacements applied), on the day the scheme's schedule gives it
+    (``selectors.draw_schedule``); a JointVisit gives one visit with every task's items.
     Safe to run twice: a selection that already has a visit is skipped."""
     if not actor.has_role(Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD):
         raise PermissionDenied("只有牵头股室、业务股室或股室负责人可以生成检查记录。")
@@ -224,6 +225,9 @@ def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
                 "selection_id", flat=True
             )
         )
+        teams = draw_selectors.draw_teams(draw)
+        current = {team["selection"].pk: team["current"] for team in teams}
+        schedule = selectors.draw_schedule(draw=draw, teams=teams).planned
         for selection in selections:
             if selection.pk in done:
                 continue
@@ -249,6 +253,7 @@ def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
                     base=joint.base_selection,
                     selections=group,
                     team=team,
+                    planned_on=schedule[selection.pk].day,
                     joint=joint,
                 )
                 done.update(s.pk for s in group)
@@ -258,7 +263,8 @@ def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
                     enterprise=selection.enterprise,
                     base=selection,
                     selections=[selection],
-                    team=_team_for_selection(selection),
+                    team=current[selection.pk],
+                    planned_on=schedule[selection.pk].day,
                 )
                 done.add(selection.pk)
             created.append(visit)
@@ -311,6 +317,37 @@ def visit_start(*, actor, visit: Visit, version: int) -> Visit:
             actor=actor,
             obj=visit,
             detail={"before": {"status": "scheduled"}, "after": {"status": visit.status}},
+        )
+    return visit
+
+
+def visit_reschedule(*, actor, visit: Visit, version: int, planned_on: datetime.date) -> Visit:
+    """Move a not-yet-started visit to another working day of its window (the scheme's
+    schedule is a proposal; the team arranges the day with the enterprise)."""
+    if not selectors.can_reschedule(actor, visit):
+        raise PermissionDenied("只有检查组、本股室或牵头股室可以调整尚未开始的检查的计划日期。")
+    with transaction.atomic():
+        visit = _lock(visit, version)
+        if visit.status != Visit.Status.SCHEDULED:
+            raise VisitError(f"检查记录“{visit.get_status_display()}”，不能再调整计划检查日期。")
+        if not visit.window_start <= planned_on <= visit.window_end:
+            raise VisitError(
+                f"计划检查日期 {planned_on:%Y-%m-%d} 不在检查时间窗"
+                f"（{visit.window_start:%Y-%m-%d} 至 {visit.window_end:%Y-%m-%d}）内。"
+            )
+        working, _guess = scheduling.day_is_working(WorkingCalendar(), planned_on)
+        if not working:
+            raise VisitError(f"计划检查日期 {planned_on:%Y-%m-%d} 不是工作日。")
+        before = visit.planned_on
+        if before == planned_on:
+            return visit
+        visit.planned_on = planned_on
+        _bump(visit, actor, ["planned_on"])
+        audit_record(
+            event_type="visit.reschedule",
+            actor=actor,
+            obj=visit,
+            detail={"before": {"planned_on": before}, "after": {"planned_on": planned_on}},
         )
     return visit
 

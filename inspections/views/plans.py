@@ -31,6 +31,7 @@ from ..forms.plans import (
     TaskForm,
 )
 from ..models import Plan, Task
+from ..selectors import visits as visit_selectors
 from ..services import plans as services
 
 LEAD = Role.LEAD_SECTION
@@ -256,39 +257,6 @@ def _task_count_context(task: Task, day) -> dict:
     }
 
 
-def _draw_hooks(task: Task) -> dict:
-    """The scheme's per-enterprise rows (企业、检查日期、检查组) from the draws part, if present.
-
-    Contract: ``inspections.selectors.draws.task_scheme_rows(*, task)`` → list of dicts with
-    ``enterprise``, ``visit_date`` (or None) and ``inspectors`` (display strings). Until it
-    exists, the teams of the task's completed draw are shown (``live_draw`` + ``draw_teams``).
-    """
-    try:
-        from ..selectors import draws as draw_selectors
-    except ImportError:
-        return {"scheme_rows": None}
-    rows_fn = getattr(draw_selectors, "task_scheme_rows", None)
-    if rows_fn is not None:
-        return {"scheme_rows": rows_fn(task=task)}
-    live, teams = (
-        getattr(draw_selectors, "live_draw", None),
-        getattr(draw_selectors, "draw_teams", None),
-    )
-    draw = live(task) if live else None
-    if draw is None or teams is None or getattr(draw, "status", "") != "completed":
-        return {"scheme_rows": None}
-    return {
-        "scheme_rows": [
-            {
-                "enterprise": team["enterprise"],
-                "visit_date": None,
-                "inspectors": [str(i) for i in team["current"]],
-            }
-            for team in teams(draw)
-        ]
-    }
-
-
 def _draw_links(task: Task) -> dict:
     """Links to the task's draws, when the draws part is installed (its URL names)."""
     try:
@@ -429,7 +397,7 @@ def _scheme_context(task: Task) -> dict:
         "filter_lines": selectors.task_filter_lines(task),
         "rates": list(selectors.task_rates(task=task, day=timezone.localdate()).values()),
         "today": timezone.localdate(),
-        **_draw_hooks(task),
+        "schedule": visit_selectors.task_scheme_schedule(task=task),
     }
 
 

@@ -29,6 +29,7 @@ from ..forms.visits import (
     FollowUpCloseForm,
     FollowUpForm,
     NonCooperationForm,
+    RescheduleForm,
     ReviewForm,
     SignedPageForm,
     TransferForm,
@@ -207,6 +208,10 @@ def _detail_context(request, visit: Visit, **extra) -> dict:
         "can_follow_up": selectors.can_follow_up(user, visit)
         and visit.status != Visit.Status.SCHEDULED,
         "can_add_archive": archive is not None and selectors.can_follow_up(user, visit),
+        "can_reschedule": selectors.can_reschedule(user, visit),
+        "reschedule_form": RescheduleForm(
+            initial={"version": visit.version, "planned_on": visit.planned_on}
+        ),
         "review_form": ReviewForm(initial={"version": visit.version}),
         "transfer_form": TransferForm(),
         "follow_up_form": FollowUpForm(),
@@ -339,6 +344,20 @@ def visit_autosave(request, pk: int):
         request=request,
     )
     return HttpResponse(html)
+
+
+@require_POST
+@role_required(*CASE_WORKERS, Role.LEAD_SECTION)
+def visit_reschedule(request, pk: int):
+    visit = _visit(pk)
+    _run_form(
+        request,
+        RescheduleForm(request.POST),
+        lambda data: services.visit_reschedule(actor=request.user, visit=visit, **data),
+        done=_("已调整计划检查日期。"),
+        invalid=_("请填写有效的计划检查日期。"),
+    )
+    return _back(visit)
 
 
 @require_POST
