@@ -16,7 +16,8 @@
   are computed by PostgreSQL's built-in ``sha256()`` (ORDER BY the digest bytes, USCC in "C"
   collation), four tiers on four connections; the result must equal the Python one.
 
-Target: ours ≤ 4× the baseline (i.e. ratio baseline/ours ≥ 0.25) with peak memory ≤ 500 MB.
+Target (at 10^6 enterprises, as the issue sets it): ours ≤ 4× the baseline (ratio baseline/ours
+≥ 0.25) with peak memory ≤ 500 MB; smaller sizes are shown for the trend.
 The table ``bench_draw_population`` is created in the bench database (not a Django model) so
 the benchmark measures the draw, not the register's import.
 """
@@ -38,6 +39,9 @@ K = 2
 SECRET = "5e" * 32
 DICE = "31415265312345626153"
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# The issue sets the ≤ 4× target for a draw over 10^6 enterprises; at smaller sizes the fixed
+# costs (the inspector pool, draw.json, process start) weigh more and the row shows the trend.
+TARGET_SIZE = 1_000_000
 
 
 def _prepare(size: int) -> None:
@@ -65,7 +69,7 @@ def _prepare(size: int) -> None:
         )
         cursor.execute(f'CREATE UNIQUE INDEX ON {TABLE} (uscc COLLATE "C")')
         cursor.execute(f"CREATE INDEX ON {TABLE} (tier)")
-        cursor.execute(f"ANALYZE {TABLE}")
+        cursor.execute(f"VACUUM ANALYZE {TABLE}")
 
 
 def _counts(size_by_tier: dict[str, int]) -> dict[str, int]:
@@ -345,8 +349,12 @@ def run(sizes: list[int]) -> list[dict]:
                     baseline="per-tier ORDER BY random() LIMIT n (×4 UNION ALL)",
                     baseline_seconds=baseline,
                     ours_seconds=seconds,
-                    target="≤ 4× baseline, peak ≤ 500 MB",
-                    met=seconds <= 4 * baseline and peak <= 500,
+                    target=(
+                        "≤ 4× baseline, peak ≤ 500 MB"
+                        if size >= TARGET_SIZE
+                        else "— (the target is set at 10^6; shown for the trend)"
+                    ),
+                    met=(seconds <= 4 * baseline and peak <= 500) if size >= TARGET_SIZE else None,
                     notes=f"manifest + sha256 + tickets + selection + teams (k={K}, "
                     f"{INSPECTORS} inspectors) + draw.json; peak RSS {peak:.0f} MB "
                     f"(a fresh process, Django included)"

@@ -737,16 +737,16 @@ def repeat_count(*, scope) -> int:
     return _repeat_pairs(scope).order_by().count()
 
 
-def repeat_inspections(*, scope, limit: int | None = None) -> list[RepeatRow]:
+def repeat_inspections(*, scope, limit: int | None = None, offset: int = 0) -> list[RepeatRow]:
     """Enterprises drawn by two or more completed draws of the same year (latest year, most
-    often, USCC first), at most ``limit``. The repeated pairs are found in the database; only
-    their selections are then read."""
+    often, USCC first), at most ``limit`` from ``offset``. The repeated pairs are found in the
+    database; only their selections are then read."""
     from inspections.models import JointVisit
 
     pairs = list(
         _repeat_pairs(scope)
         .order_by("-y", "-n", "enterprise__uscc")
-        .values_list("y", "enterprise_id")[:limit]
+        .values_list("y", "enterprise_id")[offset : None if limit is None else offset + limit]
     )
     if not pairs:
         return []

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.roles import BUSINESS_READERS
 from core.charts import stacked_bar_chart
+from core.paging import page_of, query_without
 from core.permissions import role_required
 
 from . import fairness
@@ -152,7 +153,7 @@ REPEAT_HEADERS = [
 ]
 
 
-REPEATS_SHOWN = 200  # on the page; the export has them all
+REPEATS_PER_PAGE = 50  # on the page, paged; the export has them all
 
 
 @role_required(*OVERSIGHT_READERS)
@@ -194,7 +195,14 @@ def fairness_enterprises(request):
             sheet_title=_("企业被抽查频次"),
         )
     years = fairness.enterprise_frequency(scope=scope)
-    repeats = fairness.repeat_inspections(scope=scope, limit=REPEATS_SHOWN)
+    repeats = page_of(
+        request,
+        fetch=lambda offset, limit: fairness.repeat_inspections(
+            scope=scope, limit=limit, offset=offset
+        ),
+        count=lambda: fairness.repeat_count(scope=scope),
+        per_page=REPEATS_PER_PAGE,
+    )
     chart = stacked_bar_chart(
         [str(y.year) for y in years],
         [
@@ -214,9 +222,7 @@ def fairness_enterprises(request):
             scope,
             years=years,
             repeats=repeats,
-            repeat_count=fairness.repeat_count(scope=scope)
-            if len(repeats) == REPEATS_SHOWN
-            else len(repeats),
+            pager_query=query_without(request),
             chart=chart,
         ),
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from core.paging import page_of, query_without
 from core.permissions import role_required
 
 from . import selectors_review as selectors
@@ -521,6 +522,9 @@ def _deadlines_xlsx(request, scope, table):
     )
 
 
+OPEN_RECORDS_PER_PAGE = 50  # the export has them all
+
+
 @require_safe
 @role_required(*READERS)
 def review_deadlines(request):
@@ -531,6 +535,9 @@ def review_deadlines(request):
     figures = selectors.deadline_figures(scope)
     for row in figures.by_inspector:
         row["label"] = _inspector_label(row)
+    open_records = selectors.open_publications(
+        scope, today=figures.today, soon_limit=figures.soon_limit
+    )
     oversight_view_record(request, page="review_deadlines", scope=scope)
     return render(
         request,
@@ -540,10 +547,14 @@ def review_deadlines(request):
             "scope": scope,
             "query": _query(request),
             "figures": figures,
-            "records": selectors.open_publications(
-                scope, today=figures.today, soon_limit=figures.soon_limit
-            )[: selectors.LIST_LIMIT],
-            "limit": selectors.LIST_LIMIT,
+            # Paged; the count is the page's own figures (overdue + due soon), never a COUNT.
+            "records": page_of(
+                request,
+                fetch=lambda offset, limit: open_records[offset : offset + limit],
+                count=lambda: figures.overdue + figures.due_soon,
+                per_page=OPEN_RECORDS_PER_PAGE,
+            ),
+            "pager_query": query_without(request),
             "tab": "deadlines",
         },
     )

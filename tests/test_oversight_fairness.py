@@ -298,6 +298,24 @@ def test_enterprise_frequency_and_repeats(client_for, repeat_draws):
     assert reverse("enterprises:detail", args=[a.pk]) not in admin_html
 
 
+def test_repeats_are_paged_keeping_the_scope(client_for, repeat_draws, monkeypatch):
+    from oversight import views_fairness
+
+    a, d, _c = repeat_draws
+    monkeypatch.setattr(views_fairness, "REPEATS_PER_PAGE", 1)
+    client = client_for(Role.DISCIPLINE)
+    first = client.get(ENTERPRISES, {"from": "2026-01-01"})
+    second = client.get(ENTERPRISES, {"from": "2026-01-01", "page": 2})
+    shown = [r.uscc for r in first.context["repeats"]] + [r.uscc for r in second.context["repeats"]]
+    assert sorted(shown) == sorted([a.uscc, d.uscc])  # one per page, none twice
+    html = first.content.decode()
+    assert "年内重复抽查的企业（2 户）" in html and "第 1 / 2 页" in html
+    assert "?from=2026-01-01&amp;page=2#fairness-repeats" in html
+    assert "page=1&amp;page" not in second.content.decode()
+    beyond = client.get(ENTERPRISES, {"from": "2026-01-01", "page": 9})
+    assert [r.uscc for r in beyond.context["repeats"]] == [shown[1]]  # the last page
+
+
 def test_a_joint_visit_is_marked_on_the_repeat(client_for, lead, repeat_draws):
     a, d, _c = repeat_draws
     selection = DrawSelection.objects.filter(enterprise=a).order_by("-draw_id").first()

@@ -498,6 +498,23 @@ def test_overdue_and_due_soon_by_section_and_inspector(deadline_world, client_fo
     assert (scoped.overdue, scoped.due_soon) == (1, 2)
 
 
+def test_open_records_are_paged_by_the_figures_count(deadline_world, client_for, monkeypatch):
+    from oversight import views_review
+
+    monkeypatch.setattr(views_review, "OPEN_RECORDS_PER_PAGE", 3)
+    client = client_for(Role.DISCIPLINE)
+    first = client.get(DEADLINES, {"from": "2026-01-01"})
+    second = client.get(DEADLINES, {"from": "2026-01-01", "page": "2"})
+    assert [r.enterprise_name for r in first.context["records"]] == [
+        "测试企业r1",
+        "测试企业r2",
+        "测试企业r3",
+    ]
+    assert [r.enterprise_name for r in second.context["records"]] == ["测试企业r4"]
+    html = first.content.decode()
+    assert "第 1 / 2 页" in html and "?from=2026-01-01&amp;page=2#open-records" in html
+
+
 def test_due_soon_agrees_with_the_daily_scans_alert_levels(deadline_world):
     from disclosure.calendar import WorkingCalendar
     from disclosure.publication import alert_for
