@@ -342,6 +342,7 @@ def run(sizes: list[int]) -> list[dict]:
             ("Python tickets, 2 forked workers", fork_seconds, fork_peak),
             ("PostgreSQL sha256() tickets", pg_seconds, pg_peak),
         ):
+            judged = size >= TARGET_SIZE and "PostgreSQL" not in label
             rows.append(
                 row(
                     name=f"verifiable draw, {size:,} enterprises, {selected_total:,} selected "
@@ -351,10 +352,12 @@ def run(sizes: list[int]) -> list[dict]:
                     ours_seconds=seconds,
                     target=(
                         "≤ 4× baseline, peak ≤ 500 MB"
-                        if size >= TARGET_SIZE
+                        if judged
+                        else "— (for comparison: the app's draw computes its tickets in Python)"
+                        if "PostgreSQL" in label
                         else "— (the target is set at 10^6; shown for the trend)"
                     ),
-                    met=(seconds <= 4 * baseline and peak <= 500) if size >= TARGET_SIZE else None,
+                    met=(seconds <= 4 * baseline and peak <= 500) if judged else None,
                     notes=f"manifest + sha256 + tickets + selection + teams (k={K}, "
                     f"{INSPECTORS} inspectors) + draw.json; peak RSS {peak:.0f} MB "
                     f"(a fresh process, Django included)"

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from inspections.models import Draw, Plan
+from inspections.models import Draw, DrawSelection, Plan
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +97,12 @@ def test_lead_draws_with_witnesses_and_the_zip_verifies(page, demo_world, e2e, t
 
     pdf = page.request.get(f"/inspections/draws/{draw.pk}/certificate.pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    # The scheme (检查方案) now lists every drawn enterprise with its proposed date and team.
+    page.goto(f"/inspections/tasks/{task.pk}/scheme/")
+    proposed = page.locator("tr", has=page.locator(".tag", has_text="拟定"))
+    assert proposed.count() == DrawSelection.objects.filter(draw=draw).count() > 0
+    e2e.shot(page, "scheme", full_page=True)
 
     e2e.logout(page)
     e2e.login(page, "discipline")
