@@ -253,3 +253,13 @@ def test_reschedule_page_for_team_lead_section_and_refused_to_others(visit, insp
     assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
     visit.refresh_from_db()
     assert visit.planned_on == D(2026, 12, 17)
+
+
+def test_the_inspectors_today_page_and_the_list_show_the_planned_day(visit, inspector_users):
+    assert visit.planned_on == TODAY  # one enterprise: the first working day left
+    client = Client()
+    client.force_login(recorders(visit, inspector_users)[0])
+    card = client.get(reverse("inspections:visit_today")).content.decode()
+    assert "计划检查日期：<strong>12-03</strong>" in card and ">今天<" in card
+    listed = client.get(reverse("inspections:visit_list")).content.decode()
+    assert "2026-12-03" in listed
