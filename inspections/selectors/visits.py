@@ -175,6 +175,10 @@ def my_visits_today(user, *, day: datetime.date | None = None) -> list[Visit]:
 VISITS_PER_INSPECTOR_PER_DAY = 2  # settings.VISITS_PER_INSPECTOR_PER_DAY overrides
 
 
+def visits_per_inspector_per_day() -> int:
+    return getattr(settings, "VISITS_PER_INSPECTOR_PER_DAY", VISITS_PER_INSPECTOR_PER_DAY)
+
+
 @dataclass(frozen=True)
 class DrawSchedule:
     """The proposed day of each selection of a draw that has no visit yet (by selection id)."""
@@ -183,7 +187,9 @@ class DrawSchedule:
     provisional_years: list[int] = field(default_factory=list)
 
 
-def draw_schedule(*, draw: Draw, teams: list[dict], day: datetime.date | None = None):
+def draw_schedule(
+    *, draw: Draw, teams: list[dict], day: datetime.date | None = None
+) -> DrawSchedule:
     """Spread the draw's not-yet-visited selections over the working days left in the task's
     window (``teams``: ``draw_teams(draw)``, ticket order), around what the same inspectors
     already have planned. Visit creation stores exactly this (inspections/scheduling.py)."""
@@ -211,8 +217,9 @@ def draw_schedule(*, draw: Draw, teams: list[dict], day: datetime.date | None = 
             .values_list("inspector_id", "visit__planned_on", "n")
         )
         busy = {(inspector_id, planned_on): n for inspector_id, planned_on, n in rows}
-    per_day = getattr(settings, "VISITS_PER_INSPECTOR_PER_DAY", VISITS_PER_INSPECTOR_PER_DAY)
-    planned = scheduling.schedule_assign(teams=pending, days=span.days, busy=busy, per_day=per_day)
+    planned = scheduling.schedule_assign(
+        teams=pending, days=span.days, busy=busy, per_day=visits_per_inspector_per_day()
+    )
     return DrawSchedule({p.key: p for p in planned}, span.provisional_years)
 
 
@@ -230,7 +237,7 @@ def task_scheme_schedule(*, task) -> dict | None:
     }
     members: dict[int, list[str]] = {}
     for member in (
-        VisitMember.objects.filter(visit__in={v.pk for v in links.values()})
+        VisitMember.objects.filter(visit__visit_selections__selection__draw=draw)
         .select_related("inspector")
         .order_by("visit_id", "position")
     ):
@@ -262,7 +269,7 @@ def task_scheme_schedule(*, task) -> dict | None:
         "provisional_years": schedule.provisional_years,
         "proposed": sum(row["proposed"] for row in rows),
         "over_capacity": sum(row["over_capacity"] for row in rows),
-        "per_day": getattr(settings, "VISITS_PER_INSPECTOR_PER_DAY", VISITS_PER_INSPECTOR_PER_DAY),
+        "per_day": visits_per_inspector_per_day(),
     }
 
 
