@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from audit.models import AuditEvent
+from core.models import Notification
 from inspections import scheduling
 from inspections.selectors import visits as selectors
 from inspections.services import visits as services
@@ -194,6 +195,11 @@ def test_the_team_moves_a_visit_to_another_working_day_and_it_is_audited(visit, 
         "before": {"planned_on": old.isoformat()},
         "after": {"planned_on": "2026-12-18"},
     }
+    # the other team member is told; the one who moved it is not
+    told = Notification.objects.filter(title__startswith="检查日期调整")
+    others = [u for u in recorders(visit, inspector_users) if u != inspector]
+    assert [n.recipient for n in told] == others
+    assert "改为 2026-12-18" in told[0].title and old.strftime("%Y-%m-%d") in told[0].body
 
 
 @pytest.mark.parametrize(

@@ -349,6 +349,24 @@ def visit_reschedule(*, actor, visit: Visit, version: int, planned_on: datetime.
             obj=visit,
             detail={"before": {"planned_on": before}, "after": {"planned_on": planned_on}},
         )
+        # The team goes on the new day: tell each member, but not the one who moved it.
+        from django.urls import reverse
+
+        from core.services import notification_send
+
+        for member in visit.members.select_related("inspector__user"):
+            user = member.inspector.user
+            if user is not None and user.pk != actor.pk:
+                notification_send(
+                    recipient=user,
+                    key=f"visit-reschedule-{visit.pk}-{visit.version}",
+                    title=f"检查日期调整：{visit.enterprise.name} 改为 {planned_on:%Y-%m-%d}",
+                    body=f"{actor.display_name} 将计划检查日期由 "
+                    f"{before:%Y-%m-%d} 调整为 {planned_on:%Y-%m-%d}。"
+                    if before
+                    else f"{actor.display_name} 将计划检查日期定为 {planned_on:%Y-%m-%d}。",
+                    link=reverse("inspections:visit_detail", args=[visit.pk]),
+                )
     return visit
 
 
