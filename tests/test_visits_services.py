@@ -476,6 +476,11 @@ def test_return_needs_reason_then_resubmit_then_approve_archives(
             reason="检查内容过于简略，请补充台账核查情况",
         )
         assert visit.status == Visit.Status.RETURNED
+        from core.models import Notification
+
+        told = Notification.objects.filter(title__startswith="检查记录被退回")
+        assert {n.recipient for n in told} == set(recorders(visit, inspector_users))
+        assert told[0].body == "检查内容过于简略，请补充台账核查情况"
         visit, _ = services.visit_save_draft(
             actor=actor,
             visit=visit,

@@ -187,14 +187,12 @@ class DrawSchedule:
     provisional_years: list[int] = field(default_factory=list)
 
 
-def draw_schedule(
-    *, draw: Draw, teams: list[dict], day: datetime.date | None = None
-) -> DrawSchedule:
+def draw_schedule(*, draw: Draw, teams: list[dict]) -> DrawSchedule:
     """Spread the draw's not-yet-visited selections over the working days left in the task's
     window (``teams``: ``draw_teams(draw)``, ticket order), around what the same inspectors
     already have planned. Visit creation stores exactly this (inspections/scheduling.py)."""
     task = draw.task
-    start = max(task.window_start, day or timezone.localdate())
+    start = max(task.window_start, timezone.localdate())
     span = scheduling.schedule_days(start=start, end=task.window_end)
     visited = set(
         VisitSelection.objects.filter(selection__draw=draw).values_list("selection_id", flat=True)

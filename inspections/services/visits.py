@@ -109,6 +109,19 @@ def _require_editable(visit: Visit) -> None:
         )
 
 
+def _notify_team(visit: Visit, *, key: str, title: str, body: str, skip=None) -> None:
+    """Notify every team member with a login (but ``skip``), linking to the visit."""
+    from django.urls import reverse
+
+    from core.services import notification_send
+
+    link = reverse("inspections:visit_detail", args=[visit.pk])
+    for member in visit.members.select_related("inspector__user"):
+        user = member.inspector.user
+        if user is not None and user != skip:
+            notification_send(recipient=user, key=key, title=title, body=body, link=link)
+
+
 def _snapshot(visit: Visit) -> dict:
     return selectors.visit_snapshot(visit)
 
@@ -350,23 +363,16 @@ def visit_reschedule(*, actor, visit: Visit, version: int, planned_on: datetime.
             detail={"before": {"planned_on": before}, "after": {"planned_on": planned_on}},
         )
         # The team goes on the new day: tell each member, but not the one who moved it.
-        from django.urls import reverse
-
-        from core.services import notification_send
-
-        for member in visit.members.select_related("inspector__user"):
-            user = member.inspector.user
-            if user is not None and user.pk != actor.pk:
-                notification_send(
-                    recipient=user,
-                    key=f"visit-reschedule-{visit.pk}-{visit.version}",
-                    title=f"检查日期调整：{visit.enterprise.name} 改为 {planned_on:%Y-%m-%d}",
-                    body=f"{actor.display_name} 将计划检查日期由 "
-                    f"{before:%Y-%m-%d} 调整为 {planned_on:%Y-%m-%d}。"
-                    if before
-                    else f"{actor.display_name} 将计划检查日期定为 {planned_on:%Y-%m-%d}。",
-                    link=reverse("inspections:visit_detail", args=[visit.pk]),
-                )
+        _notify_team(
+            visit,
+            key=f"visit-reschedule-{visit.pk}-{visit.version}",
+            title=f"检查日期调整：{visit.enterprise.name} 改为 {planned_on:%Y-%m-%d}",
+            body=f"{actor.display_name} 将计划检查日期由 "
+            f"{before:%Y-%m-%d} 调整为 {planned_on:%Y-%m-%d}。"
+            if before
+            else f"{actor.display_name} 将计划检查日期定为 {planned_on:%Y-%m-%d}。",
+            skip=actor,
+        )
     return visit
 
 
@@ -790,20 +796,12 @@ def visit_return(*, actor, visit: Visit, version: int, reason: str) -> Visit:
             reason=reason,
             detail={"before": {"status": "submitted"}, "after": {"status": visit.status}},
         )
-        for member in visit.members.select_related("inspector__user"):
-            user = member.inspector.user
-            if user is not None:
-                from django.urls import reverse
-
-                from core.services import notification_send
-
-                notification_send(
-                    recipient=user,
-                    key=f"visit-return-{visit.pk}-{visit.version}",
-                    title=f"检查记录被退回：{visit.enterprise.name}",
-                    body=reason,
-                    link=reverse("inspections:visit_detail", args=[visit.pk]),
-                )
+        _notify_team(
+            visit,
+            key=f"visit-return-{visit.pk}-{visit.version}",
+            title=f"检查记录被退回：{visit.enterprise.name}",
+            body=reason,
+        )
     return visit
 
 
