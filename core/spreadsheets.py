@@ -699,6 +699,7 @@ def run_preview(
 PREVIEW_KEEP_ROWS = 500  # results kept for display: errors, new and updated rows, a few others
 PREVIEW_KEEP_ERRORS = 1000  # errors kept with their row, column and reason (all are counted)
 STREAM_CHUNK = 5000  # rows cleaned, then classified (and written) together
+PROGRESS_EVERY = 1000  # rows between two ``progress(rows_read)`` calls
 
 
 @dataclass
@@ -796,8 +797,8 @@ def stream_preview(
         if len(chunk) >= chunk_size:
             flush(chunk)
             chunk = []
-            if progress:
-                progress(state["total"])
+        if progress and state["total"] % PROGRESS_EVERY == 0:
+            progress(state["total"])
     if chunk:
         flush(chunk)
     if not state["total"]:

@@ -7,6 +7,7 @@ group_uscc, township, trades, enterprise_type, scale, status, section), group_na
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def group_name_normalise(value) -> str:
@@ -308,7 +309,7 @@ class ImportBatch(models.Model):
     class Status(models.TextChoices):
         PREVIEWED = "previewed", "已预览"
         QUEUED = "queued", "排队中"
-        RUNNING = "running", "导入中"
+        RUNNING = "running", "处理中"
         APPLIED = "applied", "已导入"
         FAILED = "failed", "失败"
         CANCELLED = "cancelled", "已取消"
@@ -322,6 +323,8 @@ class ImportBatch(models.Model):
     counts = models.JSONField("统计", default=dict, blank=True)
     errors = models.JSONField("错误（前若干条）", default=list, blank=True)
     progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    rows_read = models.PositiveIntegerField("已读取行数", default=0)
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
     message = models.CharField("说明", max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
@@ -344,6 +347,22 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.filename}"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def stall_minutes(self) -> int:
+        return settings.IMPORT_STALL_SECONDS // 60
+
+    def stalled(self, *, now=None) -> bool:
+        """Busy with no progress for ``IMPORT_STALL_SECONDS``: the worker is down or died, and
+        the page stops polling and says so instead of waiting forever."""
+        if not self.busy:
+            return False
+        last = self.heartbeat_at or self.created_at
+        return ((now or timezone.now()) - last).total_seconds() > settings.IMPORT_STALL_SECONDS
 
     def get_kind_display(self) -> str:
         from .importers import IMPORTERS

@@ -1,9 +1,13 @@
 """Changes to the register. Each service is atomic and writes its audit event."""
 
 import datetime as dt
+import logging
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from audit.services import audit_record, changes_between, model_snapshot
@@ -11,6 +15,8 @@ from audit.services import audit_record, changes_between, model_snapshot
 from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment
 from .signals import register_changed
 from .uscc import uscc_check
+
+logger = logging.getLogger(__name__)
 
 
 def uscc_validate(*, uscc: str, override_reason: str = "") -> str:
@@ -359,41 +365,73 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
     )
 
 
+def _progress_bumper(batch_id: int, *, ceiling: int):
+    """A ``progress(rows_read)`` callback: the batch's bar moves 5 points a call up to
+    ``ceiling`` (compared in SQL: ``F()`` has no Python value), with the rows read so far and a
+    heartbeat the page uses to tell a slow import from a dead one."""
+
+    def bump(rows_read: int) -> None:
+        ImportBatch.objects.filter(pk=batch_id).update(
+            progress=Least(F("progress") + 5, Value(ceiling)),
+            rows_read=rows_read,
+            heartbeat_at=Now(),
+        )
+
+    return bump
+
+
+def _batch_failed(batch_id: int, message: str, errors=None) -> None:
+    fields = {"status": ImportBatch.Status.FAILED, "message": message[:500]}
+    if errors is not None:
+        fields["errors"] = errors
+    ImportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now(), **fields)
+
+
+@contextmanager
+def _fail_batch_on_crash(batch_id: int):
+    """A crash (a bug, a lost database connection) ends the batch failed with its reason
+    instead of leaving it queued forever; the import's own transaction has rolled back."""
+    try:
+        yield
+    except Exception as exc:
+        logger.exception("import batch %s crashed", batch_id)
+        _batch_failed(batch_id, f"后台处理出错（{type(exc).__name__}），未写入任何数据，请重新上传")
+
+
 def import_batch_preview(*, batch_id: int) -> None:
     from django.conf import settings
-    from django.db.models import F
 
     from core.spreadsheets import stream_preview
 
     from .importers import IMPORTERS
 
-    batch = ImportBatch.objects.get(pk=batch_id)
-    if batch.status not in (ImportBatch.Status.QUEUED,):
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
+        status=ImportBatch.Status.RUNNING, heartbeat_at=Now()
+    )
+    if not claimed:  # done already, or another run has it: safe to run twice
         return
-
-    def progress(n):
-        ImportBatch.objects.filter(pk=batch_id).update(progress=min(90, F("progress") + 5))
-
-    preview = stream_preview(  # bounded memory: counts, the first errors, a sample of rows
-        IMPORTERS[batch.kind](),
-        batch.stored_path,
-        filename=batch.filename,
-        max_bytes=settings.UPLOAD_MAX_BYTES,
-        progress=progress,
-    )
-    summary = _preview_summary(preview)
-    ImportBatch.objects.filter(pk=batch_id).update(
-        status=ImportBatch.Status.PREVIEWED,
-        counts=summary,
-        errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],
-        progress=100,
-        message="" if preview.ok else f"共 {preview.error_count} 处错误",
-    )
+    batch = ImportBatch.objects.get(pk=batch_id)
+    with _fail_batch_on_crash(batch_id):
+        preview = stream_preview(  # bounded memory: counts, the first errors, a sample of rows
+            IMPORTERS[batch.kind](),
+            batch.stored_path,
+            filename=batch.filename,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            progress=_progress_bumper(batch_id, ceiling=90),
+        )
+        summary = _preview_summary(preview)
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.PREVIEWED,
+            counts=summary,
+            errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],
+            progress=100,
+            rows_read=preview.counts.get("total", 0),
+            heartbeat_at=Now(),
+            message="" if preview.ok else f"共 {preview.error_count} 处错误",
+        )
 
 
 def import_batch_apply(*, batch_id: int, actor=None) -> None:
-    from django.conf import settings
-    from django.db.models import F
 
     batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
     if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
@@ -401,12 +439,21 @@ def import_batch_apply(*, batch_id: int, actor=None) -> None:
     ImportBatch.objects.filter(pk=batch_id).update(
         status=ImportBatch.Status.RUNNING,
         progress=5,
+        rows_read=0,
+        heartbeat_at=Now(),
         confirmed_by=actor or batch.confirmed_by or batch.created_by,
     )
+    with _fail_batch_on_crash(batch_id):
+        _import_batch_write(batch, actor=actor)
 
-    def progress(n):
-        ImportBatch.objects.filter(pk=batch_id).update(progress=min(80, F("progress") + 5))
 
+def _import_batch_write(batch: ImportBatch, *, actor) -> None:
+    from django.conf import settings
+
+    batch_id = batch.pk
+    # These updates run inside the import's one transaction: other sessions see them only at
+    # the commit, so the page shows 处理中 until then (the preview's bar moves row by row).
+    progress = _progress_bumper(batch_id, ceiling=80)
     try:
         _preview, written = import_apply(
             actor=actor or batch.confirmed_by or batch.created_by,
@@ -418,19 +465,14 @@ def import_batch_apply(*, batch_id: int, actor=None) -> None:
             progress=progress,
         )
     except ImportRefused as exc:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED,
+        _batch_failed(
+            batch_id,
+            "文件有错误，未写入任何数据",
             errors=[e.as_dict() for e in exc.preview.errors[:PREVIEW_ROWS_KEPT]],
-            message="文件有错误，未写入任何数据",
-            finished_at=timezone.now(),
         )
         return
     except ValidationError as exc:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportBatch.Status.FAILED,
-            message="；".join(exc.messages),
-            finished_at=timezone.now(),
-        )
+        _batch_failed(batch_id, "；".join(exc.messages))
         return
     ImportBatch.objects.filter(pk=batch_id).update(
         status=ImportBatch.Status.APPLIED,

@@ -45,6 +45,34 @@ def eager():
 
 
 @pytest.fixture
+def celery_worker_threads():
+    """A real Celery worker (two threads) on the real broker, for the tests that need the
+    whole path: Redis as broker and result backend (the tests using it skip without REDIS_URL)."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from config.celery_app import app
+
+    def forget_backend():
+        # Celery caches the result backend per thread on first use; an earlier test may have
+        # created the "no backend" one, which would ignore the setting below.
+        app._local.__dict__.pop("backend", None)
+
+    app.conf.result_backend = settings.REDIS_URL
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    app.conf.task_ignore_result = False
+    forget_backend()
+    app.control.purge()
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+    ) as running:
+        yield running
+    app.conf.task_ignore_result = True
+    app.conf.result_backend = None
+    forget_backend()
+
+
+@pytest.fixture
 def lead_section(db):
     return Section.objects.create(code="fagui", name="政策法规股", is_lead=True)
 

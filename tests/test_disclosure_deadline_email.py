@@ -119,24 +119,8 @@ def test_the_lead_section_and_the_system_admin_see_whether_email_is_on(client_fo
 
 
 @pytest.fixture
-def worker():
-    from celery.contrib.testing.worker import start_worker
-    from django.conf import settings
-
-    from config.celery_app import app
-
-    app.conf.result_backend = settings.REDIS_URL
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    app.conf.task_ignore_result = False
-    app._local.__dict__.pop("backend", None)
-    app.control.purge()
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
-    ) as running:
-        yield running
-    app.conf.task_ignore_result = True
-    app.conf.result_backend = None
-    app._local.__dict__.pop("backend", None)
+def worker(celery_worker_threads):
+    return celery_worker_threads
 
 
 @pytest.mark.skipif(

@@ -7,7 +7,6 @@ a SQLite-only run without Redis skips it and says why."""
 import os
 
 import pytest
-from django.conf import settings
 
 from accounts.roles import Role
 from core.models import Notification
@@ -32,28 +31,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def worker():
-    from celery.contrib.testing.worker import start_worker
-
-    from config.celery_app import app
-
-    def forget_backend():
-        # Celery caches the result backend per thread on first use; an earlier test may have
-        # created the "no backend" one, which would ignore the setting below.
-        app._local.__dict__.pop("backend", None)
-
-    app.conf.result_backend = settings.REDIS_URL
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    app.conf.task_ignore_result = False
-    forget_backend()
-    app.control.purge()
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
-    ) as running:
-        yield running
-    app.conf.task_ignore_result = True
-    app.conf.result_backend = None
-    forget_backend()
+def worker(celery_worker_threads):
+    return celery_worker_threads
 
 
 def test_the_daily_job_on_a_real_worker_reminds_then_escalates_once(
