@@ -35,8 +35,11 @@ worker: install
 	$(BIN)/celery -A config worker -B --pool=solo --loglevel=INFO
 
 # The whole suite: SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL say so.
+# In parallel, one pytest-xdist process per core (each with its own database, media folder,
+# Redis database and Celery queue); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
