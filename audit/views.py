@@ -12,6 +12,7 @@ from accounts.roles import Role
 from core.permissions import role_required
 
 from .models import AuditEvent
+from .selectors import object_type_names
 from .services import audit_chain_verify, audit_record
 
 LOG_READERS = (Role.AUDIT_ADMIN, Role.DISCIPLINE)
@@ -51,7 +52,7 @@ def event_list(request):
     if actor:
         events = events.filter(actor_name__contains=actor)
     if object_type:
-        events = events.filter(object_type=object_type)
+        events = events.filter(object_type__in=object_type_names(object_type))
     if object_id:
         events = events.filter(object_id=object_id)
     before = request.GET.get("before", "")

@@ -60,8 +60,8 @@ def _fixtures():
 def ensure_records(n: int) -> None:
     from django.db import connection, transaction
 
-    from disclosure.calendar import WorkingCalendar
     from disclosure.models import PublicationRecord, PublicationVersion
+    from workdays.calendar import WorkingCalendar
 
     have = PublicationRecord.objects.filter(result_id__gte=RESULT_BASE).count()
     if have >= n:

@@ -94,7 +94,7 @@ def measure(fn) -> tuple[float, int]:
 def run(sizes) -> list[dict]:
     from bench.disclosure_data import ensure_records
     from disclosure.exports import XlsxExporter
-    from disclosure.publication import batch_rows
+    from disclosure.services import batch_rows
 
     rows = []
     for n in sorted({min(s, 100_000) for s in sizes}):

@@ -29,7 +29,7 @@ def _reset():
 
 def run(sizes) -> list[dict]:
     from bench.disclosure_data import TODAY, bench_records, ensure_records
-    from disclosure.publication import deadline_scan
+    from disclosure.services import deadline_scan
 
     rows = []
     for n in sorted({min(s, 100_000) for s in sizes}):

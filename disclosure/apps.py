@@ -7,7 +7,7 @@ class DisclosureConfig(AppConfig):
 
     def ready(self):
         from . import receivers
-        from .publication import register_purposes
+        from .services import register_purposes
 
         receivers.connect()
         register_purposes()

@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 
 def on_visit_approved(sender, visit_id=None, **kwargs):
-    from .publication import publication_create_for_visit
+    from .services import publication_create_for_visit
 
     try:
         publication_create_for_visit(visit_id=visit_id)
@@ -24,13 +24,13 @@ def on_visit_approved(sender, visit_id=None, **kwargs):
 
 
 def on_calendar_year_published(sender, calendar_year=None, **kwargs):
-    from .publication import publication_deadlines_refresh
+    from .services import publication_deadlines_refresh
 
     publication_deadlines_refresh(years=[calendar_year.year] if calendar_year else None)
 
 
 def connect() -> None:
-    from .signals import calendar_year_published
+    from workdays.signals import calendar_year_published
 
     calendar_year_published.connect(
         on_calendar_year_published, dispatch_uid="disclosure.publication.calendar"

@@ -30,7 +30,7 @@ class ScanLocked(Exception):
 
 def run_scan_locked(today=None) -> dict:
     """The scan under the lock; returns its counts or {"skipped": "locked"}."""
-    from .publication import deadline_scan, publication_sweep_missing
+    from .services import deadline_scan, publication_sweep_missing
 
     token = uuid.uuid4().hex
     if not cache.add(SCAN_LOCK_KEY, token, SCAN_LOCK_SECONDS):
@@ -75,6 +75,6 @@ def deadline_scan(today: str | None = None) -> dict:
 
 @shared_task(name="disclosure.tasks.export_batch_build", acks_late=True, reject_on_worker_lost=True)
 def export_batch_build(batch_id: int) -> None:
-    from .publication import batch_build
+    from .services import batch_build
 
     batch_build(batch_id=batch_id)

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from disclosure.calendar import CalendarYearNotPublished, WorkingCalendar
+from workdays.calendar import CalendarYearNotPublished, WorkingCalendar
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from disclosure.models_publication import Objection, PublicationRecord, PublicationVersion
+from disclosure.models import Objection, PublicationRecord, PublicationVersion
 from inspections.models import (
     Draw,
     DrawReplacement,
@@ -537,7 +537,7 @@ def due_soon_limit(today: datetime.date) -> datetime.date:
     """The first day that is no longer "due soon": deadlines before it have at most
     ``DUE_SOON_WORKING_DAYS`` working days left (the daily scan's reminder level). Without a
     published calendar for the days ahead, a week."""
-    from disclosure.calendar import CalendarYearNotPublished, WorkingCalendar
+    from workdays.calendar import CalendarYearNotPublished, WorkingCalendar
 
     try:
         return WorkingCalendar().add_working_days(today, DUE_SOON_WORKING_DAYS + 1)

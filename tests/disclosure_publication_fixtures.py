@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from accounts.roles import Role
-from disclosure.publication import publication_record_create
+from disclosure.services import publication_record_create
 from enterprises.models import CheckItem, Enterprise, Township
 from enterprises.uscc import check_char
 from inspections.models import Plan, Task

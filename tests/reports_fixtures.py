@@ -28,7 +28,7 @@ import pytest
 
 from accounts.roles import Role
 from disclosure.models import PublicationRecord
-from disclosure.publication import publication_record_create
+from disclosure.services import publication_record_create
 from enterprises.models import Township, Trade
 from inspections.models import (
     FollowUp,

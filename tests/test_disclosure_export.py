@@ -19,7 +19,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from audit.models import AuditEvent
 from core.spreadsheets import write_xlsx
-from disclosure import publication as svc
+from disclosure import services as svc
 from disclosure.exports import COLUMNS, HEADERS, JSON_KEYS, ExportRow, JsonExporter, XlsxExporter
 from disclosure.models import ExportBatch, PublicationRecord
 from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
@@ -291,7 +291,7 @@ def test_big_batches_build_in_the_background_with_progress(
     make_record, users, monkeypatch, django_capture_on_commit_callbacks
 ):
     calls = []
-    monkeypatch.setattr(svc, "SYNC_BUILD_MAX_ROWS", 1)
+    monkeypatch.setattr("disclosure.services.batches.SYNC_BUILD_MAX_ROWS", 1)
     monkeypatch.setattr("disclosure.tasks.export_batch_build.delay", lambda pk: calls.append(pk))
     make_record()
     make_record()

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
-from disclosure import publication as svc
+from disclosure import services as svc
 from disclosure.models import PublicationRecord
 from enterprises.models import RiskAssessment
 from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures

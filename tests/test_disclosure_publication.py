@@ -11,9 +11,8 @@ from django.urls import reverse
 from accounts.roles import Role
 from audit.models import AuditEvent
 from core.models import Notification
-from disclosure import publication as svc
-from disclosure.calendar import add_working_days
-from disclosure.models import CalendarYear, PublicationRecord, PublicationVersion
+from disclosure import services as svc
+from disclosure.models import PublicationRecord, PublicationVersion
 from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
     D,
     check_item,
@@ -25,6 +24,8 @@ from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
     task,
 )
 from tests.permissions import assert_role_access
+from workdays.calendar import WorkingCalendar, add_working_days
+from workdays.models import CalendarYear
 
 Status = PublicationRecord.Status
 Alert = PublicationRecord.Alert
@@ -58,8 +59,8 @@ def test_record_deadline_is_20_working_days_after_the_end_date(make_record, chec
 def test_deadline_is_pending_while_next_year_is_unpublished_and_filled_in_when_published(
     make_record, users, make_user, django_capture_on_commit_callbacks
 ):
-    from disclosure.demo import DEMO_2027
-    from disclosure.services import calendar_draft_create, calendar_year_approve
+    from workdays.demo import DEMO_2027
+    from workdays.services import calendar_draft_create, calendar_year_approve
 
     record = make_record(check_end=D(2026, 12, 10))
     assert record.deadline is None and record.deadline_pending_year == 2027
@@ -251,7 +252,7 @@ def test_scan_counts_working_days_across_a_holiday(make_record):
         svc.deadline_scan()
     record.refresh_from_db()
     assert record.alert == ""
-    level, left = svc.alert_for(record.deadline, D(2026, 10, 8), svc.WorkingCalendar())
+    level, left = svc.alert_for(record.deadline, D(2026, 10, 8), WorkingCalendar())
     assert (level, left) == ("", 19)  # 10-08 itself was the first of the 20
 
 

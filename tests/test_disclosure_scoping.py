@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
-from disclosure import publication as svc
 from disclosure import selectors as sel
+from disclosure import services as svc
 from disclosure.models import ExportBatch, Objection, PublicationRecord, PublicationVersion
 from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
     D,
@@ -260,7 +260,7 @@ def test_a_bureau_wide_batch_shows_each_section_its_rows_and_only_the_lead_acts_
 
 
 def test_a_batch_file_downloads_only_for_those_who_see_every_row(world):
-    from disclosure import publication as svc
+    from disclosure import services as svc
 
     p = world["p"]
     own = svc.batch_create(actor=p["staff_a"], section=p["staff_a"].section)

@@ -12,7 +12,7 @@ from dataclasses import asdict
 import pytest
 from django.core.management import CommandError, call_command
 
-from disclosure import publication
+from disclosure import services as publication
 from disclosure.models import PublicationRecord
 from enterprises.models import CheckItem
 from inspections.models import DrawSelection, FollowUp

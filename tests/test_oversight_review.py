@@ -361,7 +361,7 @@ def test_edits_after_submission_and_after_approval(visit, inspector_users, head,
 
 
 def test_corrections_and_objections_are_listed(db, client_for, users, section, lead_section):
-    from disclosure.models_publication import Objection, PublicationVersion
+    from disclosure.models import Objection, PublicationVersion
 
     record = _record(section=section, lead_section=lead_section, number=1)
     PublicationVersion.objects.create(
@@ -396,7 +396,7 @@ _records_made = iter(range(1, 10_000))
 
 def _record(*, section, lead_section, number, deadline=None, published=None, inspectors=()):
     """A publication record with a chosen deadline and first publication date."""
-    from disclosure.models_publication import PublicationRecord
+    from disclosure.models import PublicationRecord
     from enterprises.models import Enterprise
     from inspections.models import Plan, Task
     from tests.disclosure_publication_fixtures import uscc
@@ -516,8 +516,8 @@ def test_open_records_are_paged_by_the_figures_count(deadline_world, client_for,
 
 
 def test_due_soon_agrees_with_the_daily_scans_alert_levels(deadline_world):
-    from disclosure.calendar import WorkingCalendar
-    from disclosure.publication import alert_for
+    from disclosure.services import alert_for
+    from workdays.calendar import WorkingCalendar
 
     today = datetime.date(2026, 12, 3)
     soon = {r.pk for r in selectors_review.open_publications(_all_scope(), which="soon")}

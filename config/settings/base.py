@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "core",
     "enterprises",
     "inspectors",
+    "workdays",
     "inspections",
     "disclosure",
     "oversight",

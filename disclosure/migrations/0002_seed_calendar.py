@@ -1,9 +1,9 @@
-"""Load the committed seed calendar (disclosure/data/cn_calendar_2004_2026.json): every year
+"""Load the committed seed calendar (now workdays/data/cn_calendar_2004_2026.json): every year
 2004–2026 as a published revision 1. The chinesecalendar package is not needed here."""
 
 from django.db import migrations
 
-from disclosure.seed_data import expand, load, parse_year
+from workdays.seed_data import expand, load, parse_year
 
 
 def seed(apps, schema_editor):

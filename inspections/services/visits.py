@@ -27,9 +27,9 @@ from accounts.roles import Role
 from audit.services import audit_record
 from core.pdf import doc_number
 from core.uploads import AUDIO_KINDS, file_store, register_file_purpose
-from disclosure.calendar import WorkingCalendar
 from enterprises.models import CheckMethod
 from inspectors.models import Certificate, Inspector
+from workdays.calendar import WorkingCalendar
 
 from .. import scheduling
 from ..models import (

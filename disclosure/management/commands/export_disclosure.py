@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="另存一份 xlsx 到此路径（须以 .xlsx 结尾，不覆盖）")
 
     def handle(self, *args, since=None, output=None, **options):
-        from disclosure.publication import batch_build, batch_create
+        from disclosure.services import batch_build, batch_create
 
         since_date = None
         if since:

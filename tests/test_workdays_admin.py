@@ -8,11 +8,12 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from disclosure.calendar import CalendarYearNotPublished, add_working_days
-from disclosure.demo import DEMO_2027
-from disclosure.models import CalendarDay, CalendarYear
-from disclosure.selectors import diff_against_plain, revision_days
-from disclosure.services import (
+from tests.permissions import assert_role_access
+from workdays.calendar import CalendarYearNotPublished, add_working_days
+from workdays.demo import DEMO_2027
+from workdays.models import CalendarDay, CalendarYear
+from workdays.selectors import diff_against_plain, revision_days
+from workdays.services import (
     Arrangement,
     HolidayRange,
     arrangement_of,
@@ -22,7 +23,6 @@ from disclosure.services import (
     calendar_draft_update,
     calendar_year_approve,
 )
-from tests.permissions import assert_role_access
 
 D = dt.date
 TITLE = "国务院办公厅关于2027年部分节假日安排的通知"
@@ -268,25 +268,25 @@ ALL = list(Role)
 def test_read_pages_are_open_to_every_role(users):
     draft = _draft(users)
     for url in (
-        reverse("disclosure:calendar_index"),
-        reverse("disclosure:calendar_year", args=[2026]),
-        reverse("disclosure:calendar_year", args=[2027]),
-        reverse("disclosure:calendar_revision", args=[draft.pk]),
+        reverse("workdays:calendar_index"),
+        reverse("workdays:calendar_year", args=[2026]),
+        reverse("workdays:calendar_year", args=[2027]),
+        reverse("workdays:calendar_revision", args=[draft.pk]),
     ):
         assert_role_access(users, url, ALL)
 
 
 def test_entry_form_is_for_system_admin_only(users):
-    assert_role_access(users, reverse("disclosure:calendar_draft_new"), [Role.SYSTEM_ADMIN])
+    assert_role_access(users, reverse("workdays:calendar_draft_new"), [Role.SYSTEM_ADMIN])
 
 
 def test_approve_and_discard_permissions(users):
     draft = _draft(users)
-    url = reverse("disclosure:calendar_approve", args=[draft.pk])
+    url = reverse("workdays:calendar_approve", args=[draft.pk])
     assert_role_access(users, url, [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN], method="post")
     draft.refresh_from_db()
     assert draft.is_published and draft.approved_by == users[Role.SECURITY_ADMIN]
-    discard = reverse("disclosure:calendar_discard", args=[draft.pk])
+    discard = reverse("workdays:calendar_discard", args=[draft.pk])
     assert_role_access(
         users,
         discard,
@@ -300,7 +300,7 @@ def test_approve_and_discard_permissions(users):
 
 def test_edit_permissions(users, sysadmin2, client):
     draft = _draft(users)
-    url = reverse("disclosure:calendar_draft_edit", args=[draft.pk])
+    url = reverse("workdays:calendar_draft_edit", args=[draft.pk])
     assert_role_access(users, url, [Role.SYSTEM_ADMIN])
     client.force_login(sysadmin2)
     assert client.get(url).status_code == 403  # not the author
@@ -308,10 +308,10 @@ def test_edit_permissions(users, sysadmin2, client):
 
 def test_enter_and_approve_through_the_screens(users, sysadmin2, client_for, client):
     admin = client_for(Role.SYSTEM_ADMIN)
-    page = admin.get(reverse("disclosure:calendar_draft_new"))
+    page = admin.get(reverse("workdays:calendar_draft_new"))
     assert page.status_code == 200 and "2027" in page.content.decode()
     response = admin.post(
-        reverse("disclosure:calendar_draft_new"),
+        reverse("workdays:calendar_draft_new"),
         {
             "year": "2027",
             "notice_title": TITLE,
@@ -322,7 +322,7 @@ def test_enter_and_approve_through_the_screens(users, sysadmin2, client_for, cli
     )
     draft = CalendarYear.objects.get(year=2027)
     assert response.status_code == 302
-    assert response["Location"] == reverse("disclosure:calendar_revision", args=[draft.pk])
+    assert response["Location"] == reverse("workdays:calendar_revision", args=[draft.pk])
     assert arrangement_of(draft).makeup_days == (D(2027, 1, 9), D(2027, 2, 20))
     detail = admin.get(response["Location"]).content.decode()
     assert "与普通周一至周五日历的差异" in detail and "2026-12-31" in detail
@@ -330,17 +330,17 @@ def test_enter_and_approve_through_the_screens(users, sysadmin2, client_for, cli
     client.force_login(sysadmin2)
     detail = client.get(response["Location"]).content.decode()
     assert "核对无误，审批发布" in detail
-    client.post(reverse("disclosure:calendar_approve", args=[draft.pk]))
+    client.post(reverse("workdays:calendar_approve", args=[draft.pk]))
     draft.refresh_from_db()
     assert draft.is_published
-    year_page = client.get(reverse("disclosure:calendar_year", args=[2027])).content.decode()
+    year_page = client.get(reverse("workdays:calendar_year", args=[2027])).content.decode()
     assert "春节" in year_page and "cal-makeup" in year_page
 
 
 def test_form_errors_are_shown(client_for):
     admin = client_for(Role.SYSTEM_ADMIN)
     response = admin.post(
-        reverse("disclosure:calendar_draft_new"),
+        reverse("workdays:calendar_draft_new"),
         {
             "year": "2027",
             "notice_title": TITLE,
@@ -351,7 +351,7 @@ def test_form_errors_are_shown(client_for):
     body = response.content.decode()
     assert response.status_code == 200 and "格式不对" in body
     response = admin.post(
-        reverse("disclosure:calendar_draft_new"),
+        reverse("workdays:calendar_draft_new"),
         {
             "year": "2027",
             "notice_title": TITLE,
@@ -365,20 +365,20 @@ def test_form_errors_are_shown(client_for):
 
 def test_correction_screen_prefills_the_published_year(client_for):
     admin = client_for(Role.SYSTEM_ADMIN)
-    body = admin.get(reverse("disclosure:calendar_draft_new") + "?correct=2026").content.decode()
+    body = admin.get(reverse("workdays:calendar_draft_new") + "?correct=2026").content.decode()
     assert "2026-10-01 至 2026-10-07 国庆节" in body and "2026-10-10" in body
 
 
 def test_year_page_shows_the_month_grid(client_for):
-    body = client_for(Role.DISCIPLINE).get(reverse("disclosure:calendar_year", args=[2026]))
+    body = client_for(Role.DISCIPLINE).get(reverse("workdays:calendar_year", args=[2026]))
     html = body.content.decode()
     assert "国庆节" in html and "cal-holiday" in html and "工作日 " in html
-    unpublished = client_for(Role.INSPECTOR).get(reverse("disclosure:calendar_year", args=[2030]))
+    unpublished = client_for(Role.INSPECTOR).get(reverse("workdays:calendar_year", args=[2030]))
     assert unpublished.status_code == 404
 
 
 def test_entry_button_hidden_while_a_draft_waits(users, client_for):
-    url = reverse("disclosure:calendar_index")
+    url = reverse("workdays:calendar_index")
     admin = client_for(Role.SYSTEM_ADMIN)
     assert "录入 2027 年节假日安排" in admin.get(url).content.decode()
     _draft(users)
@@ -387,7 +387,7 @@ def test_entry_button_hidden_while_a_draft_waits(users, client_for):
 
 
 def test_publication_sends_a_signal_after_commit(users, django_capture_on_commit_callbacks):
-    from disclosure.signals import calendar_year_published
+    from workdays.signals import calendar_year_published
 
     received = []
 
@@ -407,11 +407,9 @@ def test_publication_sends_a_signal_after_commit(users, django_capture_on_commit
 def test_year_page_shows_the_december_set_by_next_years_notice(users, sysadmin2, client_for):
     draft = _draft(users, WITH_DECEMBER)
     reader = client_for(Role.DISCIPLINE)
-    revision_page = reader.get(reverse("disclosure:calendar_revision", args=[draft.pk]))
+    revision_page = reader.get(reverse("workdays:calendar_revision", args=[draft.pk]))
     assert "本通知涉及上一年 12 月的日期" in revision_page.content.decode()
     marker = 'title="2026-12-31 法定节假日 元旦"'
-    assert (
-        marker not in reader.get(reverse("disclosure:calendar_year", args=[2026])).content.decode()
-    )
+    assert marker not in reader.get(reverse("workdays:calendar_year", args=[2026])).content.decode()
     calendar_year_approve(actor=sysadmin2, calendar_year=draft)
-    assert marker in reader.get(reverse("disclosure:calendar_year", args=[2026])).content.decode()
+    assert marker in reader.get(reverse("workdays:calendar_year", args=[2026])).content.decode()

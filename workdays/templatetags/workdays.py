@@ -1,8 +1,8 @@
-"""``{% load disclosure_calendar %}`` — show a working-day deadline or "待定（…）".
+"""``{% load workdays %}`` — show a working-day deadline or "待定（…）".
 
 - ``{{ end_date|workday_deadline }}`` / ``{{ end_date|workday_deadline:5 }}``: the deadline
   (YYYY-MM-DD) n working days (default 20) after the date, or 待定（2027年节假日安排未发布）.
-- ``{{ deadline }}`` where ``deadline`` is a ``disclosure.calendar.Deadline`` renders the same.
+- ``{{ deadline }}`` where ``deadline`` is a ``workdays.calendar.Deadline`` renders the same.
 
 In a list, compute the deadlines once with ``WorkingCalendar().deadline(...)`` in the view
 instead of the filter (the filter loads the published-years index per call).
@@ -12,7 +12,7 @@ import datetime as dt
 
 from django import template
 
-from disclosure.calendar import DEFAULT_WORKING_DAYS, deadline_or_pending
+from workdays.calendar import DEFAULT_WORKING_DAYS, deadline_or_pending
 
 register = template.Library()
 

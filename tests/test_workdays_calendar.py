@@ -10,15 +10,15 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from disclosure import seed_data
-from disclosure.calendar import (
+from workdays import seed_data
+from workdays.calendar import (
     CalendarYearNotPublished,
     WorkingCalendar,
     add_working_days,
     clear_memo,
     deadline_or_pending,
 )
-from disclosure.models import CalendarDay, CalendarYear
+from workdays.models import CalendarDay, CalendarYear
 
 D = dt.date
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +180,7 @@ def _imports_of(path: Path) -> set[str]:
 
 
 def test_app_code_never_imports_chinesecalendar():
-    dev_only = ROOT / "disclosure/management/commands/generate_calendar_data.py"
+    dev_only = ROOT / "workdays/management/commands/generate_calendar_data.py"
     offenders = []
     for path in ROOT.rglob("*.py"):
         parts = path.relative_to(ROOT).parts
@@ -197,8 +197,8 @@ def test_runtime_does_not_load_chinesecalendar(tmp_path):
         "django.setup();"
         "from django.core.management import call_command;"
         "call_command('migrate', verbosity=0);"
-        "from disclosure.calendar import add_working_days;"
-        "import disclosure.views, disclosure.dashboard, disclosure.services, disclosure.demo;"
+        "from workdays.calendar import add_working_days;"
+        "import workdays.views, workdays.dashboard, workdays.services, workdays.demo;"
         "assert add_working_days(datetime.date(2026, 10, 3), 20) == datetime.date(2026, 11, 3);"
         "assert 'chinese_calendar' not in sys.modules, 'chinese_calendar was imported'"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from disclosure.seed_data import DEFAULT_DATA_FILE, FIRST_YEAR, LAST_YEAR
+from workdays.seed_data import DEFAULT_DATA_FILE, FIRST_YEAR, LAST_YEAR
 
 # The package's English holiday names → the names in the State Council notices.
 HOLIDAY_NAMES = {

@@ -3,7 +3,7 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from disclosure.calendar import DEFAULT_WORKING_DAYS, CalendarYearNotPublished, add_working_days
+from workdays.calendar import DEFAULT_WORKING_DAYS, CalendarYearNotPublished, add_working_days
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

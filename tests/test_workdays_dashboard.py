@@ -10,9 +10,9 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from accounts.roles import Role
-from disclosure.demo import DEMO_2027
-from disclosure.models import CalendarYear
-from disclosure.services import calendar_draft_create, calendar_year_approve
+from workdays.demo import DEMO_2027
+from workdays.models import CalendarYear
+from workdays.services import calendar_draft_create, calendar_year_approve
 
 D = dt.date
 
@@ -65,7 +65,7 @@ def test_warning_mentions_the_pending_draft_and_stops_when_published(users, clie
         )
         body = _dashboard(client_for(Role.LEAD_SECTION))
         assert "已录入草稿，待另一位管理员审批" in body
-        assert reverse("disclosure:calendar_revision", args=[draft.pk]) in body
+        assert reverse("workdays:calendar_revision", args=[draft.pk]) in body
         calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
         body = _dashboard(client_for(Role.LEAD_SECTION))
     assert "节假日安排尚未发布" not in body
@@ -86,7 +86,7 @@ def test_holiday_today_and_pending_next_workday(client_for):
 @pytest.mark.django_db
 def test_deadline_filter_renders_date_or_pending():
     template = Template(
-        "{% load disclosure_calendar %}[{{ a|workday_deadline }}][{{ b|workday_deadline }}]"
+        "{% load workdays %}[{{ a|workday_deadline }}][{{ b|workday_deadline }}]"
         "[{{ a|workday_deadline:1 }}][{{ none|workday_deadline }}]"
     )
     out = template.render(Context({"a": D(2026, 10, 3), "b": D(2026, 12, 10), "none": None}))
@@ -96,8 +96,8 @@ def test_deadline_filter_renders_date_or_pending():
 @pytest.mark.django_db
 def test_demo_leaves_2027_as_a_draft_awaiting_approval():
     from accounts import demo as accounts_demo
-    from disclosure import demo
-    from disclosure.calendar import deadline_or_pending
+    from workdays import demo
+    from workdays.calendar import deadline_or_pending
 
     with at(2026, 11, 26):
         accounts_demo.seed(stdout=io.StringIO())
