@@ -26,7 +26,7 @@ def red_flags_panels(request) -> list[Panel]:
     queries, each linking to the oversight page that lists them (docs/oversight.md)."""
     if not request.user.has_role(Role.DISCIPLINE):
         return []
-    from oversight.selectors_review import red_flags
+    from oversight.selectors.review import red_flags
 
     return [
         Panel(

@@ -1,12 +1,8 @@
-"""URLs of the inspections app. Plans and tasks are here; the draws add theirs in
-``inspections/urls_draws.py`` (a module-level ``urlpatterns`` list), included when it exists, so
-the two parts never edit the same file."""
-
-from importlib import import_module
+"""URLs of the inspections app: plans and tasks, draws, visits."""
 
 from django.urls import path
 
-from .views import plans
+from .views import draws, plans, visits
 
 app_name = "inspections"
 
@@ -35,11 +31,70 @@ urlpatterns = [
     path("tasks/<int:pk>/scheme/pdf/", plans.task_scheme_pdf, name="task_scheme_pdf"),
     path("rates/", plans.sampling_rates, name="sampling_rates"),
     path("rates/set/", plans.sampling_rate_set, name="sampling_rate_set"),
+    # draws
+    path("draws/", draws.draw_list, name="draw_list"),
+    path("tasks/<int:pk>/draw/", draws.draw_task, name="draw_task"),
+    path("tasks/<int:pk>/draw/commit/", draws.draw_commit, name="draw_commit"),
+    path("tasks/<int:pk>/draw/commit/status/", draws.draw_commit_status, name="draw_commit_status"),
+    path("draws/<int:pk>/", draws.draw_detail, name="draw_detail"),
+    path("draws/<int:pk>/perform/", draws.draw_perform, name="draw_perform"),
+    path(
+        "draws/<int:pk>/perform/requeue/",
+        draws.draw_perform_requeue,
+        name="draw_perform_requeue",
+    ),
+    path("draws/<int:pk>/status/", draws.draw_status, name="draw_status"),
+    path("draws/<int:pk>/void/", draws.draw_void, name="draw_void"),
+    path(
+        "draws/<int:pk>/selections/<int:selection_pk>/replace/",
+        draws.draw_replace,
+        name="draw_replace",
+    ),
+    path(
+        "draws/<int:pk>/selections/<int:selection_pk>/joint-visit/",
+        draws.draw_joint_visit,
+        name="draw_joint_visit",
+    ),
+    path("draws/<int:pk>/evidence.zip", draws.draw_evidence, name="draw_evidence"),
+    path("draws/<int:pk>/certificate.pdf", draws.draw_certificate, name="draw_certificate"),
+    path("draws/<int:pk>/public/", draws.draw_public, name="draw_public"),
+    # visits
+    path("visits/", visits.visit_list, name="visit_list"),
+    path("visits/today/", visits.visit_today, name="visit_today"),
+    path("visits/review/", visits.visit_review_queue, name="visit_review_queue"),
+    path("visits/categories/", visits.category_list, name="visit_categories"),
+    path("visits/categories/<int:pk>/", visits.category_update, name="visit_category_update"),
+    path("visits/<int:pk>/", visits.visit_detail, name="visit_detail"),
+    path("visits/<int:pk>/record/", visits.visit_record, name="visit_record"),
+    path("visits/<int:pk>/autosave/", visits.visit_autosave, name="visit_autosave"),
+    path("visits/<int:pk>/start/", visits.visit_start, name="visit_start"),
+    path("visits/<int:pk>/reschedule/", visits.visit_reschedule, name="visit_reschedule"),
+    path("visits/<int:pk>/submit/", visits.visit_submit, name="visit_submit"),
+    path("visits/<int:pk>/signature/", visits.visit_signature, name="visit_signature"),
+    path("visits/<int:pk>/signed-page/", visits.visit_signed_page, name="visit_signed_page"),
+    path("visits/<int:pk>/evidence/", visits.visit_evidence, name="visit_evidence"),
+    path(
+        "visits/<int:pk>/non-cooperation/",
+        visits.visit_non_cooperation,
+        name="visit_non_cooperation",
+    ),
+    path("visits/<int:pk>/review/", visits.visit_review, name="visit_review"),
+    path("visits/<int:pk>/archive/", visits.visit_archive, name="visit_archive"),
+    path("visits/<int:pk>/archive/add/", visits.visit_archive_add, name="visit_archive_add"),
+    path("visits/<int:pk>/transfers/", visits.visit_transfer_create, name="visit_transfer_create"),
+    path(
+        "visits/<int:pk>/transfers/<int:transfer_pk>/",
+        visits.visit_transfer_update,
+        name="visit_transfer_update",
+    ),
+    path("visits/<int:pk>/follow-ups/", visits.visit_follow_up_add, name="visit_follow_up_add"),
+    path(
+        "visits/<int:pk>/follow-ups/<int:follow_up_pk>/close/",
+        visits.visit_follow_up_close,
+        name="visit_follow_up_close",
+    ),
+    path("visits/<int:pk>/pdf/<str:kind>/", visits.visit_pdf, name="visit_pdf"),
+    path("tasks/<int:pk>/visits/", visits.task_visits, name="task_visits"),
+    path("tasks/<int:pk>/visits/create/", visits.task_visits_create, name="task_visits_create"),
+    path("tasks/<int:pk>/visits/pdf/", visits.task_visits_pdf, name="task_visits_pdf"),
 ]
-
-try:
-    urlpatterns += import_module("inspections.urls_draws").urlpatterns
-except ModuleNotFoundError as exc:  # the draws part is not there yet
-    if exc.name != "inspections.urls_draws":
-        raise
-urlpatterns += import_module("inspections.urls_visits").urlpatterns

@@ -6,7 +6,7 @@ from core.extensions import NavItem
 OVERSIGHT_READERS = frozenset({Role.DISCIPLINE, Role.AUDIT_ADMIN})
 
 NAV_ITEMS: list[NavItem] = [
-    # The discipline group's audit views (views_review.py); 安全概况 and 审计日志 are the audit
+    # The discipline group's audit views (views/review.py); 安全概况 and 审计日志 are the audit
     # app's items in the same "监督" group.
     NavItem(
         gettext_noop("抽取核验"),
@@ -29,7 +29,7 @@ NAV_ITEMS: list[NavItem] = [
         group="监督",
         order=790,
     ),
-    # Fairness statistics (views_fairness.py; its pages link to each other).
+    # Fairness statistics (views/fairness.py; its pages link to each other).
     NavItem(
         gettext_noop("公平性统计"),
         "oversight:fairness_inspectors",
@@ -37,7 +37,7 @@ NAV_ITEMS: list[NavItem] = [
         group="监督",
         order=795,
     ),
-    # Summaries and reports (views_reports.py): every section for the lead section, the
+    # Summaries and reports (views/reports.py): every section for the lead section, the
     # discipline group and the audit admin; a section head sees their own section's.
     NavItem(
         gettext_noop("抽查统计与报告"),

@@ -6,7 +6,7 @@ from celery import shared_task
 from audit.services import audit_record
 from inspections.models import Draw
 
-from .selectors_review import LARGE_FIELDS, draw_failure_note, verify_draws
+from .selectors.review import LARGE_FIELDS, draw_failure_note, verify_draws
 
 CHUNK = 50
 

@@ -18,7 +18,7 @@ from audit.models import AuditEvent
 from inspections.models import Draw, DrawSelection, ImmutableError
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
-from inspections.tasks_draws import draw_perform_background
+from inspections.tasks.draws import draw_perform_background
 from tests.draws_fixtures import (  # noqa: F401
     DICE,
     WITNESSES,

@@ -22,7 +22,7 @@ from enterprises import fastpath
 from enterprises.models import Enterprise
 from inspections.models import Draw
 from inspections.services import draws as services
-from inspections.tasks_draws import draw_commit_background
+from inspections.tasks.draws import draw_commit_background
 from tests.draws_fixtures import (  # noqa: F401
     item,
     lead,

@@ -6,7 +6,7 @@ and foreign keys dropped and rebuilt inside the transaction)."""
 import pytest
 from django.db import connection
 
-import core.spreadsheets as spreadsheets
+import core.spreadsheets.preview as spreadsheets_preview
 from audit.models import AuditEvent
 from core.spreadsheets import run_preview, stream_preview
 from enterprises import fastpath
@@ -32,7 +32,7 @@ def ref(db, section, lead_section, other_section):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 7 rows, so a 30-row file crosses several chunk boundaries."""
-    monkeypatch.setattr(spreadsheets, "STREAM_CHUNK", 7)
+    monkeypatch.setattr(spreadsheets_preview, "STREAM_CHUNK", 7)
 
 
 def _state():

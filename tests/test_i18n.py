@@ -11,7 +11,7 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from enterprises.models import Enterprise
 from inspections.services import draws as services
-from inspections.tasks_draws import draw_commit_background
+from inspections.tasks.draws import draw_commit_background
 from tests.draws_fixtures import (  # noqa: F401
     item,
     lead,

@@ -661,7 +661,7 @@ def test_demo_seed_makes_a_filed_plan_with_tasks(db):
     enterprises_demo.seed(stdout=out)
     inspectors_demo.seed(stdout=out)  # the draws' demo (if present) needs the roster
     demo.seed(stdout=out)
-    plan = Plan.objects.get(number=demo.PLAN_NUMBER)
+    plan = Plan.objects.get(number=demo.plans.PLAN_NUMBER)
     assert plan.status == Plan.Status.FILED and plan.filing_number
     tasks = list(plan.tasks.order_by("seq"))
     assert [t.number for t in tasks] == [f"舞工信商抽〔2026〕{n}号" for n in range(1, 5)]

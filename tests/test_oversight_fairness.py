@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
-"""The fairness pages (oversight/views_fairness.py) on real and on seeded draws: expected
+"""The fairness pages (oversight/views/fairness.py) on real and on seeded draws: expected
 assignments, the flag of a favoured inspector, enterprise frequency and repeats, realised vs
 configured rates, filters, xlsx exports, audit events and role access."""
 
@@ -299,7 +299,7 @@ def test_enterprise_frequency_and_repeats(client_for, repeat_draws):
 
 
 def test_repeats_are_paged_keeping_the_scope(client_for, repeat_draws, monkeypatch):
-    from oversight import views_fairness
+    from oversight.views import fairness as views_fairness
 
     a, d, _c = repeat_draws
     monkeypatch.setattr(views_fairness, "REPEATS_PER_PAGE", 1)

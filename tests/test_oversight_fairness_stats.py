@@ -1,4 +1,4 @@
-"""The pure statistics of the fairness pages (oversight/fairness.py), each against numbers
+"""The pure statistics of the fairness pages (oversight/fairness/statistics.py), each against numbers
 worked out by hand here (table values, closed forms, enumerations), never read off the code."""
 
 import itertools
@@ -152,7 +152,7 @@ def test_poisson_binomial_tails_by_hand():
 def test_long_tails_use_the_normal_approximation_close_to_the_binomial(monkeypatch):
     # Binomial(400, 0.25): mean 100, sd √75; P(X ≥ 120) ≈ 0.0124 (exact binomial tail).
     exact = sum(math.comb(400, j) * 0.25**j * 0.75 ** (400 - j) for j in range(120, 401))
-    monkeypatch.setattr(fairness, "EXACT_TAIL_LIMIT", 10)
+    monkeypatch.setattr("oversight.fairness.statistics.EXACT_TAIL_LIMIT", 10)
     assert fairness.upper_tail([0.25] * 400, 120) == pytest.approx(exact, rel=0.1)
     # The same through inspector_statistics: 400 teams of 1 from 4, "A" in 120 of them.
     staff = ["A", "B", "C", "D"]

@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
-"""The discipline group's audit views (oversight/views_review.py): draws re-verified on view,
+"""The discipline group's audit views (oversight/views/review.py): draws re-verified on view,
 edits after submission/approval, returns, corrections, objections, publication deadlines,
 the red-flags panel, role access, xlsx exports and the audit events of viewing and exporting."""
 
@@ -18,7 +18,7 @@ from inspections.models import Draw, VisitReview
 from inspections.selectors.draws import draw_verification
 from inspections.services import draws as draw_services
 from inspections.services import visits as services
-from oversight import selectors_review
+from oversight.selectors import review as selectors_review
 from tests.conftest import PASSWORD
 from tests.permissions import assert_role_access
 from tests.visits_fixtures import (  # noqa: F401
@@ -499,7 +499,7 @@ def test_overdue_and_due_soon_by_section_and_inspector(deadline_world, client_fo
 
 
 def test_open_records_are_paged_by_the_figures_count(deadline_world, client_for, monkeypatch):
-    from oversight import views_review
+    from oversight.views import review as views_review
 
     monkeypatch.setattr(views_review, "OPEN_RECORDS_PER_PAGE", 3)
     client = client_for(Role.DISCIPLINE)

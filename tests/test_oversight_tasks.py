@@ -1,7 +1,7 @@
 """The nightly re-verification of every draw (oversight/tasks.py)."""
 
 from audit.models import AuditEvent
-from oversight import selectors_review
+from oversight.selectors import review as selectors_review
 from oversight.tasks import draws_verify_all
 from tests.test_oversight_review import tamper
 from tests.visits_fixtures import (  # noqa: F401

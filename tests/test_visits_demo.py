@@ -15,7 +15,7 @@ def test_demo_has_a_visit_in_every_state(settings):
     from audit.models import AuditEvent
     from enterprises import demo as enterprises_demo
     from inspections import demo as inspections_demo
-    from inspections import demo_visits
+    from inspections.demo import visits as demo_visits
     from inspectors import demo as inspectors_demo
 
     if not getattr(settings, "FIELD_ENCRYPTION_KEY", ""):

@@ -142,7 +142,7 @@ def test_big_batch_goes_to_the_worker_and_the_task_notifies(visit, users, monkey
 
     from accounts.roles import Role
     from core.models import StoredFile
-    from inspections import tasks_visits
+    from inspections.tasks import visits as tasks_visits
     from inspections.views import visits as views
 
     calls = []

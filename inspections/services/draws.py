@@ -363,7 +363,7 @@ def _commit_failed(*, task: Task, actor, reason: str) -> None:
 
 
 def _enqueue_commit(task: Task, actor) -> None:
-    from ..tasks_draws import draw_commit_background
+    from ..tasks.draws import draw_commit_background
 
     try:
         draw_commit_background.delay(task.pk, actor.pk)
@@ -549,7 +549,7 @@ PERFORM_STALLED_AFTER = datetime.timedelta(minutes=10)
 
 
 def _enqueue(draw_id: int) -> None:
-    from ..tasks_draws import draw_perform_background
+    from ..tasks.draws import draw_perform_background
 
     try:
         draw_perform_background.delay(draw_id)

@@ -646,7 +646,7 @@ def task_visits_pdf(request, pk: int):
         return redirect("inspections:task_visits", task.pk)
     blank = request.GET.get("blank") == "1"
     if len(visits) > BATCH_SYNC_LIMIT:
-        from ..tasks_visits import visits_batch_pdf
+        from ..tasks.visits import visits_batch_pdf
 
         visits_batch_pdf.delay(task.pk, list(kinds), not blank, request.user.pk)
         messages.info(

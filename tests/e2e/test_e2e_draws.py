@@ -120,7 +120,7 @@ def test_large_draw_runs_in_the_background_with_a_progress_bar(
     """Above the size threshold the dice go to the background task; the page polls the status
     fragment (htmx, no inline script) and reloads by itself with the verified result."""
     from inspections.services import draws as services
-    from inspections.tasks_draws import draw_perform_background
+    from inspections.tasks.draws import draw_perform_background
 
     settings.DRAW_BACKGROUND_MIN_POPULATION = 1
     queued = []

@@ -20,7 +20,7 @@ def demo_visit(demo_users, settings):
     from accounts.models import User
     from enterprises import demo as enterprises_demo
     from inspections import demo as inspections_demo
-    from inspections import demo_visits
+    from inspections.demo import visits as demo_visits
     from inspections.models import Draw
     from inspections.services import visits as services
     from inspectors import demo as inspectors_demo

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from core.permissions import role_required
 from inspections.models import Plan, Task
 
-from . import reports
-from .common import oversight_view_record, wants_xlsx, xlsx_response
-from .exporters import DEFINITIONS, ReportPdfExporter, ReportXlsxExporter, export_response
-from .filters import Scope, scope_from_request
+from .. import reports
+from ..common import oversight_view_record, wants_xlsx, xlsx_response
+from ..exporters import DEFINITIONS, ReportPdfExporter, ReportXlsxExporter, export_response
+from ..filters import Scope, scope_from_request
 
 REPORT_ROLES = reports.REPORT_ROLES
 

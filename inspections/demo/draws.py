@@ -1,12 +1,12 @@
-"""Demo draws (called at the end of ``inspections.demo.seed``): completed draws for the demo
+"""Demo draws (called by ``inspections.demo.seed`` after the plan): completed draws for the demo
 plan's tasks, one of them voided with a second person and drawn again, and a post-draw recusal,
 so the discipline group has a trail to review. The last task is left for a hands-on draw."""
 
 from accounts.demo import DEMO_PASSWORD as PASSWORD
 from accounts.models import User
 
-from .models import Draw, DrawSelection, Plan
-from .services import draws as services
+from ..models import Draw, DrawSelection, Plan
+from ..services import draws as services
 
 # (witnesses, dice kind, dice) per task, as if rolled in the meeting room
 ROLLS = [

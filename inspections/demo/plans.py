@@ -1,16 +1,14 @@
 """Demo: the bureau's filed 2026 plan with four tasks (directed, non-directed, a joint task and
-one added after filing as a recorded amendment). Then the draws' demo, when it exists:
-``inspections.demo_draws.seed(*, stdout)``."""
+one added after filing as a recorded amendment)."""
 
 import datetime as dt
 from decimal import Decimal
-from importlib import import_module
 
 from accounts.models import Section, User
 from enterprises.models import CheckItem, Township
 
-from .models import Plan
-from .services import plans as services
+from ..models import Plan
+from ..services import plans as services
 
 PLAN_NUMBER = "舞工信商〔2026〕8号"
 
@@ -95,11 +93,13 @@ def _create(task: dict, *, plan, lead, sections, reason: str = ""):
     )
 
 
-def seed(*, stdout, with_visits: bool = True) -> None:
+def seed(*, stdout) -> bool:
+    """The plan and its tasks; False when the demo accounts or check items are missing (then
+    nothing that builds on the plan is seeded either)."""
     lead = User.objects.filter(username="lead").first()
     if lead is None or not CheckItem.objects.exists():
         stdout.write("  缺少演示账户或检查事项，跳过抽查计划")
-        return
+        return False
     if Plan.objects.filter(number=PLAN_NUMBER).exists():
         stdout.write("  抽查计划已存在，跳过")
     else:
@@ -139,7 +139,4 @@ def seed(*, stdout, with_visits: bool = True) -> None:
             reason="根据市政府办公室通知，增加拍卖领域抽查任务",
         )
         stdout.write(f"  抽查计划 1 个（已备案），任务 {plan.tasks.count()} 个")
-    # Draws build on the plan's tasks, visits on the draws.
-    import_module("inspections.demo_draws").seed(stdout=stdout)
-    if with_visits:  # a browser test seeds the draws only and records a visit itself
-        import_module("inspections.demo_visits").seed(stdout=stdout)
+    return True

@@ -48,7 +48,7 @@ from inspections.models import (
 )
 from inspections.selectors.draws import draw_verification
 
-from .filters import Scope
+from ..filters import Scope
 
 PAGE_SIZE = 20  # draws verified per page view
 LIST_LIMIT = 200  # rows of the secondary tables on a page
@@ -601,7 +601,7 @@ def deadline_figures(scope: Scope) -> DeadlineFigures:
     """The deadline page's figures, kept in the cache like the reports' (under the data
     fingerprint: any recorded change, a new day or another scope makes a new key), since with
     10^5 open records the three groupings take 0.2–0.3 s."""
-    from .reports import cached_figures
+    from ..reports import cached_figures
 
     today = timezone.localdate()
     return cached_figures(

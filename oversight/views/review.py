@@ -15,10 +15,10 @@ from django.views.decorators.http import require_safe
 from core.paging import page_of, query_without
 from core.permissions import role_required
 
-from . import selectors_review as selectors
-from .common import oversight_view_record, wants_xlsx, xlsx_response
-from .filters import scope_from_request
-from .navigation import OVERSIGHT_READERS
+from ..common import oversight_view_record, wants_xlsx, xlsx_response
+from ..filters import scope_from_request
+from ..navigation import OVERSIGHT_READERS
+from ..selectors import review as selectors
 
 READERS = tuple(OVERSIGHT_READERS)
 

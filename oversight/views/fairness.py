@@ -20,10 +20,10 @@ from core.charts import stacked_bar_chart
 from core.paging import page_of, query_without
 from core.permissions import role_required
 
-from . import fairness
-from .common import oversight_view_record, wants_xlsx, xlsx_response
-from .filters import scope_from_request
-from .navigation import OVERSIGHT_READERS
+from .. import fairness
+from ..common import oversight_view_record, wants_xlsx, xlsx_response
+from ..filters import scope_from_request
+from ..navigation import OVERSIGHT_READERS
 
 
 def _percent(value: float | None, digits: int = 2) -> str:

@@ -1,4 +1,4 @@
-"""Demo visits (call ``seed(stdout=...)`` after ``inspections.demo_draws.seed``): visits for
+"""Demo visits (call ``seed(stdout=...)`` after ``inspections.demo.draws.seed``): visits for
 every completed demo draw, then one in each state — 检查中, 待审核, 退回, 已审核, 已归档 (with a
 refused signature and a witness, photos, a lead transfer and follow-up), and one with serious
 non-cooperation — the rest 待检查. Team members without a login get a demo account (username =
@@ -15,8 +15,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 
-from .models import Draw, NonCooperation, ResultCategory, Visit
-from .services import visits as services
+from ..models import Draw, NonCooperation, ResultCategory, Visit
+from ..selectors import visits as visit_selectors
+from ..services import visits as services
 
 PASSWORD = "Wugang@2026"  # noqa: S105 - the documented demo password (accounts.demo)
 
@@ -165,7 +166,7 @@ def seed(*, stdout) -> None:
         for v in visits
         if head is not None
         and v.section_id == head.section_id
-        and not services.selectors.is_team_member(head, v)
+        and not visit_selectors.is_team_member(head, v)
     ]
     others = [v for v in visits if v not in reviewable]
     states = {}
@@ -281,7 +282,7 @@ def seed(*, stdout) -> None:
     # 检查中: a half-filled draft (prefer the demo inspector's own visit).
     pool = reviewable + others
     demo_user = User.objects.filter(username="inspector").first()
-    mine = [v for v in pool if demo_user and services.selectors.is_team_member(demo_user, v)]
+    mine = [v for v in pool if demo_user and visit_selectors.is_team_member(demo_user, v)]
     visit = mine[0] if mine else take(pool)
     if visit is not None:
         actor = demo_user if mine else _recorder(visit)
