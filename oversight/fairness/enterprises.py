@@ -114,7 +114,7 @@ def active_register_size() -> int:
     new key."""
     from enterprises.models import Enterprise
 
-    from .reports import cached_figures
+    from ..reports import cached_figures
 
     return cached_figures(
         "active-register",
