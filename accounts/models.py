@@ -74,6 +74,26 @@ class User(AbstractUser):
         return Role.DISCIPLINE in self.role_names()
 
 
+class PasswordHistory(models.Model):
+    """The hashes of an account's last passwords (``PASSWORD_HISTORY_COUNT``), so that a new
+    password cannot be a recent one again. Hashes only, like the account's own; written and
+    pruned by ``accounts.validators.PasswordHistoryValidator``."""
+
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-id"], name="password_history_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
 class LoginThrottle(models.Model):
     """Failed-login counter per username, kept for names that do not exist too, so that the
     lockout never reveals whether an account exists."""

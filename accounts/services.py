@@ -17,6 +17,7 @@ from audit.services import audit_record, changes_between, model_snapshot
 
 from .models import LoginThrottle, Section, User
 from .roles import ADMIN_ROLES, Role
+from .validators import password_history_remember
 
 _USER_FIELDS = ["username", "full_name", "section_id", "mobile", "email", "is_active"]
 
@@ -185,6 +186,7 @@ def user_reset_password(*, actor: User, user: User) -> str:
 @transaction.atomic
 def user_change_password(*, user: User, new_password: str) -> None:
     validate_password(new_password, user)
+    password_history_remember(user)
     user.set_password(new_password)
     user.must_change_password = False
     user.password_changed_at = timezone.now()
