@@ -147,6 +147,11 @@ CELERY_BEAT_SCHEDULE["oversight-draws-verify-all"] = {
     "task": "oversight.tasks.draws_verify_all",
     "schedule": _inspectors_crontab(hour=2, minute=30),
 }
+# accounts (issue 21): login-throttle rows whose window and lock have ended, 03:10.
+CELERY_BEAT_SCHEDULE["accounts-login-throttle-prune"] = {
+    "task": "accounts.tasks.login_throttle_prune",
+    "schedule": _inspectors_crontab(hour=3, minute=10),
+}
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -169,8 +174,19 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"count": PASSWORD_HISTORY_COUNT},
     },
 ]
+# Login throttling (docs/security.md, "Login failures"): LOGIN_FAILURE_LIMIT failures in a row
+# of one name from one address lock that name for that address for LOGIN_LOCKOUT_MINUTES;
+# every address also has a window of LOGIN_ADDRESS_WINDOW_MINUTES in which, beyond
+# LOGIN_FAILURE_LIMIT failures, each further one doubles the wait before its next attempt (up to
+# LOGIN_BACKOFF_MAX_SECONDS), and LOGIN_ADDRESS_FAILURE_LIMIT failures stop it for a window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env.int("LOGIN_ADDRESS_WINDOW_MINUTES", default=15)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=30)
+# Reverse proxies (nginx) whose X-Forwarded-For names the client; from anyone else the header
+# is ignored (the client writes it). Production: 127.0.0.1 and ::1 unless set.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
 # Idle logout: the session lives 30 minutes and every request pushes the expiry forward.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
