@@ -106,7 +106,13 @@ def test_a_wait_is_not_counted_as_a_failure(now, make_user):
     "variants",
     [
         ["ZhangWei", " zhangwei ", "ZHANGWEI", "zhangwei\u3000", "\u3000Zhangwei"],
-        ["ｚｈａｎｇｗｅｉ", "ＺＨＡＮＧＷＥＩ", "Ｚｈａｎｇｗｅｉ", "zhangwei", "ｚｈａｎｇｗｅｉ\u3000"],
+        [
+            "ｚｈａｎｇｗｅｉ",
+            "ＺＨＡＮＧＷＥＩ",
+            "Ｚｈａｎｇｗｅｉ",
+            "zhangwei",
+            "ｚｈａｎｇｗｅｉ\u3000",
+        ],
     ],
     ids=["case and spaces", "full width"],
 )

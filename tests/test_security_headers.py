@@ -223,6 +223,7 @@ def test_logged_in_pages_are_not_kept_by_the_browser(client_for, users):
         "redirect": client.post(f"/accounts/users/{target.pk}/roles/", {"reason": "x"}),
         "refused": client.get("/accounts/users/add/"),
         "not found": client.get("/accounts/users/999999/"),
+        "session status": client.get("/accounts/session/"),
     }
     for name, response in responses.items():
         assert _no_store(response), f"{name} ({response.status_code}): {response.headers}"

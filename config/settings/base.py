@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.NoStoreForUsersMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "accounts.middleware.ForcedPasswordChangeMiddleware",
@@ -187,8 +188,10 @@ LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=30)
 # Reverse proxies (nginx) whose X-Forwarded-For names the client; from anyone else the header
 # is ignored (the client writes it). Production: 127.0.0.1 and ::1 unless set.
 TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
-# Idle logout: the session lives 30 minutes and every request pushes the expiry forward.
+# Idle logout: 30 minutes without the user's activity (accounts.middleware.IdleSessionMiddleware:
+# an autosave or poll with nothing new is not activity); the page warns 2 minutes before.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_IDLE_WARNING_SECONDS = env.int("SESSION_IDLE_WARNING_SECONDS", default=2 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -116,3 +116,27 @@ def test_logout_ends_the_session(page, demo_users, e2e):
     page.goto("/")
     assert "/accounts/login/" in page.url
     e2e.shot(page, "login-page")
+
+
+def test_the_idle_logout_warns_first_and_can_be_put_off(page, demo_users, e2e, settings):
+    """30 minutes shortened to 8 seconds, the warning to the last 5: the warning appears, 继续使用
+    puts the logout off, and left alone the page logs out, audited, back to the login page."""
+    settings.SESSION_COOKIE_AGE = 8
+    settings.SESSION_IDLE_WARNING_SECONDS = 5
+    e2e.login(page, "inspector")
+    warning = page.locator("#idle-warning")
+    assert warning.is_hidden()
+    warning.wait_for(state="visible", timeout=8000)
+    assert "后自动退出登录" in warning.inner_text()
+    e2e.shot(page, "idle-warning")
+    page.locator("#idle-continue").click()
+    warning.wait_for(state="hidden", timeout=3000)
+
+    page.wait_for_url("**/accounts/login/**", timeout=20000)
+    assert "因长时间没有操作，您已退出登录" in page.locator(".messages").inner_text()
+    e2e.shot(page, "idle-logged-out")
+    assert AuditEvent.objects.filter(
+        event_type="auth.logout", actor=demo_users[Role.INSPECTOR], reason__startswith="空闲超时"
+    ).exists()
+    page.goto("/")
+    assert "/accounts/login/" in page.url
