@@ -291,9 +291,40 @@ def user_create(
     return user, password
 
 
+def _lock_admin_accounts() -> None:
+    """Lock every admin account, always in the same order (by id), before a change that may
+    take an admin role away: two such changes at once then run one after the other — the second
+    sees the first's result — and cannot deadlock by locking the same rows in another order."""
+    list(
+        User.objects.select_for_update(of=("self",))
+        .filter(groups__name__in=ADMIN_ROLES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _keep_admin_roles_held(*, user: User, losing: set[str]) -> None:
+    """三员分立 needs every admin role held by someone: refuse to leave one of ``losing`` (roles
+    ``user`` is about to lose, by deactivation or by a role change) with no active account.
+    The caller has locked the admin accounts first (``_lock_admin_accounts``)."""
+    for role in sorted(losing & ADMIN_ROLES):
+        others = User.objects.filter(groups__name=role, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            raise ValidationError(
+                f"{user.display_name} 是最后一个在用的{role}账户，不能停用或取消其{role}角色"
+                f"（三员分立：必须始终有人履行{role}职责）。请先为另一人授予{role}角色。"
+            )
+
+
 @transaction.atomic
 def user_update(*, actor: User, user: User, **fields) -> User:
+    if fields.get("is_active") is False:
+        _lock_admin_accounts()
     user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active and fields.get("is_active") is False:
+        if actor.pk == user.pk:
+            raise ValidationError("不能停用自己的账户。")
+        _keep_admin_roles_held(user=user, losing=set(user.role_names()))
     before = model_snapshot(user, _USER_FIELDS)
     for name, value in fields.items():
         setattr(user, name, value)
@@ -318,7 +349,11 @@ def user_set_roles(*, actor: User, user: User, roles: list[str], reason: str = "
         raise ValidationError(f"未知角色：{'、'.join(sorted(unknown))}")
     if len(wanted & ADMIN_ROLES) > 1:
         raise ValidationError("系统管理员、安全管理员、审计管理员三个角色不得由同一人兼任。")
+    _lock_admin_accounts()
+    locked = User.objects.select_for_update().get(pk=user.pk)
     before = sorted(user.groups.values_list("name", flat=True))
+    if locked.is_active:
+        _keep_admin_roles_held(user=locked, losing=set(before) - wanted)
     user.groups.set(Group.objects.filter(name__in=wanted))
     after = sorted(wanted)
     if before != after:
@@ -334,19 +369,100 @@ def user_set_roles(*, actor: User, user: User, roles: list[str], reason: str = "
     return user
 
 
-@transaction.atomic
-def user_reset_password(*, actor: User, user: User) -> str:
-    """A security admin resets a forgotten password (the intranet may have no e-mail).
-    The new password is shown once and must be changed at the next login."""
-    if not actor.has_role(Role.SECURITY_ADMIN):
-        raise PermissionDenied("只有安全管理员可以重置密码。")
+SELF_RESET_REFUSED = "不能通过重置功能修改自己的密码：请使用“修改密码”，输入当前密码后设置新密码。"
+ADMIN_RESET_NEEDS_APPROVAL = (
+    "该账户是管理员（系统管理员、安全管理员或审计管理员）：重置其密码须由另一类管理员在其"
+    "本人会话中批准，请提交“申请重置密码”。"
+)
+
+
+def _password_reset(*, actor: User, user: User, detail: dict | None = None) -> str:
+    """Give ``user`` a one-time password (returned once, never stored in clear) that must be
+    changed at the next login; lift its login locks; audit; tell the holder. Inside the
+    caller's transaction."""
+    from core.services import notification_send
+
     password = generate_initial_password()
+    password_history_remember(user)
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     LoginThrottle.objects.filter(username=user.username).delete()
-    audit_record(event_type="auth.password_reset", actor=actor, obj=user)
+    event = audit_record(event_type="auth.password_reset", actor=actor, obj=user, detail=detail)
+    notification_send(
+        recipient=user,
+        key=f"password-reset-{event.seq}",
+        title="您的密码已被重置",
+        body=f"{actor.display_name} 于 {timezone.localtime():%Y-%m-%d %H:%M} 重置了您的登录密码；"
+        "一次性密码由管理员当面交给您，首次登录须修改。如非本人申请，请立即联系安全管理员。",
+    )
     return password
+
+
+@transaction.atomic
+def user_reset_password(*, actor: User, user: User) -> str:
+    """A security admin resets a forgotten password (the intranet may have no e-mail).
+    The new password is shown once and must be changed at the next login. Never one's own
+    (that is the change with the current password) and never an admin's: that takes a second
+    admin's approval (``admin_password_reset_*``, approvals kind
+    ``accounts.admin_password_reset``)."""
+    if not actor.has_role(Role.SECURITY_ADMIN):
+        raise PermissionDenied("只有安全管理员可以重置密码。")
+    if actor.pk == user.pk:
+        raise ValidationError(SELF_RESET_REFUSED)
+    if user.role_names() & ADMIN_ROLES:
+        raise ValidationError(ADMIN_RESET_NEEDS_APPROVAL)
+    return _password_reset(actor=actor, user=user)
+
+
+# --- 三员分立 for the admins themselves: an admin's password reset needs a second admin --------
+# The approvals kind (accounts/approval_kinds.py) calls these; approvals records the request,
+# checks requester ≠ approver and the approver's role, and audits each step.
+ADMIN_PASSWORD_RESET_REQUESTERS = (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN)
+
+
+def admin_password_reset_check_request(*, actor: User, obj: User) -> None:
+    """Who may ask: the security or system admin (who keep the accounts), for another person's
+    admin account."""
+    if not actor.has_role(*ADMIN_PASSWORD_RESET_REQUESTERS):
+        raise PermissionDenied("只有安全管理员或系统管理员可以申请重置管理员密码。")
+    if actor.pk == obj.pk:
+        raise ValidationError(SELF_RESET_REFUSED)
+    if not obj.role_names() & ADMIN_ROLES:
+        raise ValidationError("该账户不是管理员账户，由安全管理员直接重置密码即可。")
+
+
+def admin_password_reset_approver_roles(*, actor: User, obj: User) -> frozenset[str]:
+    """An admin of another admin role than the requester's."""
+    return frozenset(ADMIN_ROLES - actor.role_names())
+
+
+def admin_password_reset_check_decider(*, actor: User, obj: User, request) -> None:
+    if actor.pk == obj.pk:
+        raise PermissionDenied("不能审批重置自己密码的申请。")
+
+
+def admin_password_reset_watchers(obj: User) -> list[User]:
+    """The account holder and every active audit admin are told of each step."""
+    auditors = User.objects.filter(is_active=True, groups__name=Role.AUDIT_ADMIN)
+    return [obj, *auditors.exclude(pk=obj.pk).order_by("pk")]
+
+
+def admin_password_reset_perform(*, actor: User, obj: User, request) -> dict:
+    """The approved reset, inside the approval's transaction. The one-time password goes to the
+    approver only (shown once): the requester never sees it, so nobody who started a reset
+    learns the password alone."""
+    user = User.objects.select_for_update().get(pk=obj.pk)
+    password = _password_reset(
+        actor=actor,
+        user=user,
+        detail={
+            "approval": request.pk,
+            "requested_by": request.requested_by.display_name,
+            "approved_by": actor.display_name,
+        },
+    )
+    return {"password": password, "target": user}
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from core.permissions import ALL_ROLES, role_required
 from .forms import LoginForm, PasswordChangeForm, RoleForm, SectionForm, UserForm
 from .middleware import IDLE_KEY, IDLE_REASON, idle_remaining, session_activity_skip
 from .models import Section, User
-from .roles import Role
+from .roles import ADMIN_ROLES, Role
 from .services import (
     section_save,
     user_change_password,
@@ -132,13 +132,15 @@ def user_detail(request, user_id: int):
         history = audit_events_for_object(obj=target).exclude(
             event_type__in=["auth.login", "auth.logout", "auth.login_failed"]
         )[:50]
+    roles = target.role_names()
     return render(
         request,
         "accounts/user_detail.html",
         {
             "target": target,
-            "roles": sorted(target.role_names()),
+            "roles": sorted(roles),
             "history": history,
+            "target_is_admin": bool(roles & ADMIN_ROLES),
         },
     )
 
@@ -152,9 +154,13 @@ def user_edit(request, user_id: int):
             k: form.cleaned_data[k]
             for k in ("full_name", "section", "mobile", "email", "is_active")
         }
-        user_update(actor=request.user, user=target, **data)
-        messages.success(request, "用户信息已保存。")
-        return redirect("accounts:user_detail", user_id=target.pk)
+        try:
+            user_update(actor=request.user, user=target, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "用户信息已保存。")
+            return redirect("accounts:user_detail", user_id=target.pk)
     return render(request, "accounts/user_form.html", {"form": form, "target": target})
 
 
@@ -182,7 +188,11 @@ def user_roles(request, user_id: int):
 @role_required(Role.SECURITY_ADMIN)
 def user_password_reset(request, user_id: int):
     target = get_object_or_404(User, pk=user_id)
-    password = user_reset_password(actor=request.user, user=target)
+    try:
+        password = user_reset_password(actor=request.user, user=target)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("accounts:user_detail", user_id=target.pk)
     return render(
         request,
         "accounts/password_issued.html",

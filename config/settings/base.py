@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "core",
+    "approvals",
     "enterprises",
     "inspectors",
     "inspections",
@@ -200,6 +201,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# A pending approval request (approvals) not decided within this many days can no longer be
+# approved; a new request for the same object then replaces it.
+APPROVAL_REQUEST_DAYS = env.int("APPROVAL_REQUEST_DAYS", default=7)
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
