@@ -42,7 +42,7 @@ def decider_refusal(user, request: ApprovalRequest) -> str:
         return "不能审批自己提出的申请（须由另一人在其本人会话中审批）。"
     if request.approver_id and user.pk != request.approver_id:
         return "该申请指定了其他审批人。"
-    roles = set(request.approver_roles.values_list("name", flat=True))
+    roles = {group.name for group in request.approver_roles.all()}  # prefetched in lists
     if not user.has_role(*roles):
         return f"只有{'、'.join(sorted(roles))}可以审批该申请。"
     kind = approval_kind(request.kind)
@@ -68,6 +68,7 @@ def approvals_to_decide(user, *, limit: int = 50) -> list[ApprovalRequest]:
         .exclude(requested_by=user)
         .filter(Q(approver__isnull=True) | Q(approver=user))
         .select_related("requested_by")
+        .prefetch_related("approver_roles")
         .distinct()
         .order_by("-requested_at", "-id")[:limit]
     )
