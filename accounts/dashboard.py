@@ -2,22 +2,28 @@ from django.utils import timezone
 
 from core.extensions import Panel
 
-from .models import LoginThrottle, User
+from .models import LoginAddressThrottle, LoginThrottle, User
 from .roles import Role
 
 
 def panels(request) -> list[Panel]:
     if not request.user.has_role(Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN):
         return []
-    locked = LoginThrottle.objects.filter(locked_until__gt=timezone.now()).order_by(
-        "-locked_until"
-    )[:20]
+    now = timezone.now()
+    locked = LoginThrottle.objects.filter(locked_until__gt=now).order_by("-locked_until")[:20]
+    blocked = LoginAddressThrottle.objects.filter(blocked_until__gt=now).order_by("-blocked_until")[
+        :20
+    ]
     pending = User.objects.filter(must_change_password=True, is_demo=False, is_active=True)
     return [
         Panel(
             title="账户安全",
             template="accounts/_panel_security.html",
-            context={"locked": locked, "pending_password_change": pending.count()},
+            context={
+                "locked": locked,
+                "blocked": blocked,
+                "pending_password_change": pending.count(),
+            },
             order=10,
         )
     ]

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from .models import Section, User
 from .roles import Role
 
-DEMO_PASSWORD = "Wugang@2026"  # noqa: S105 - the documented demo login
+DEMO_PASSWORD = "Wgdemo#2026"  # noqa: S105 - the documented demo login
 
 SECTIONS = [
     ("fagui", "政策法规股", True, "0375-8111001"),

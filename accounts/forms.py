@@ -1,15 +1,38 @@
+import math
+
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import password_validators_help_texts
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.middleware import client_ip
 
 from .models import Section, User
 from .roles import Role
-from .services import login_failure_register, login_is_locked, login_success_register
+from .services import (
+    LoginRefusal,
+    login_failure_register,
+    login_refusal,
+    login_success_register,
+    normalise_username,
+)
 
 # One message for a wrong name, a wrong password and an inactive account: the login page never
 # tells whether a username exists.
 INVALID_LOGIN = "用户名或密码错误。连续失败 5 次将锁定 30 分钟。"
 LOCKED = "该账户因多次登录失败已被临时锁定，请 30 分钟后再试，或联系安全管理员。"
+
+
+def _refusal_message(refusal: LoginRefusal) -> str:
+    if refusal.code == "locked":
+        return LOCKED
+    seconds = max(1, math.ceil((refusal.until - timezone.now()).total_seconds()))
+    if refusal.code == "address_blocked":
+        return _(
+            "本机所在地址登录失败次数过多，已暂停登录，请 %(minutes)d 分钟后再试或联系安全管理员。"
+        ) % {"minutes": math.ceil(seconds / 60)}
+    return _("登录尝试过于频繁，请 %(seconds)d 秒后再试。") % {"seconds": seconds}
 
 
 class LoginForm(forms.Form):
@@ -22,18 +45,20 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        username = self.cleaned_data.get("username", "")
+        username = normalise_username(self.cleaned_data.get("username", ""))
         password = self.cleaned_data.get("password", "")
         if not username or not password:
             return self.cleaned_data
-        if login_is_locked(username=username):
-            raise forms.ValidationError(LOCKED, code="locked")
-        user = authenticate(self.request, username=username.strip().lower(), password=password)
+        address = client_ip(self.request) if self.request is not None else ""
+        refusal = login_refusal(username=username, address=address)
+        if refusal is not None:
+            raise forms.ValidationError(_refusal_message(refusal), code=refusal.code)
+        user = authenticate(self.request, username=username, password=password)
         if user is None:
-            if login_failure_register(username=username):
+            if login_failure_register(username=username, address=address):
                 raise forms.ValidationError(LOCKED, code="locked")
             raise forms.ValidationError(INVALID_LOGIN, code="invalid_login")
-        login_success_register(username=username)
+        login_success_register(username=username, address=address)
         self.user_cache = user
         return self.cleaned_data
 

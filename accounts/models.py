@@ -74,21 +74,77 @@ class User(AbstractUser):
         return Role.DISCIPLINE in self.role_names()
 
 
-class LoginThrottle(models.Model):
-    """Failed-login counter per username, kept for names that do not exist too, so that the
-    lockout never reveals whether an account exists."""
+class PasswordHistory(models.Model):
+    """The hashes of an account's last passwords (``PASSWORD_HISTORY_COUNT``), so that a new
+    password cannot be a recent one again. Hashes only, like the account's own; written and
+    pruned by ``accounts.validators.PasswordHistoryValidator``."""
 
-    username = models.CharField(max_length=150, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    last_failure_at = models.DateTimeField(null=True)
-    locked_until = models.DateTimeField(null=True)
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="password_history"
+    )
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-id"], name="password_history_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins of one existing user name from one address. The account lock of 等保
+    (``LOGIN_FAILURE_LIMIT`` failures in a row) applies to that address only, so nobody can
+    lock an administrator out from elsewhere. Names that do not exist are counted in the
+    address's row instead (``LoginAddressThrottle.unknown_names``): guessing names cannot grow
+    this table."""
+
+    username = models.CharField("用户名", max_length=150)
+    address = models.CharField("来源地址", max_length=64, default="")
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    last_failure_at = models.DateTimeField("最近失败时间", null=True)
+    locked_until = models.DateTimeField("锁定至", null=True)
 
     class Meta:
         verbose_name = "登录失败计数"
         verbose_name_plural = "登录失败计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username", "address"], name="login_throttle_name_address"
+            )
+        ]
 
     def __str__(self) -> str:
-        return self.username
+        return f"{self.username} @ {self.address}"
 
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class LoginAddressThrottle(models.Model):
+    """Every failed login from one address in the current window, whatever the name: the
+    per-address backoff (``next_attempt_at``) and limit (``blocked_until``) that slow and stop
+    password spraying. Failures on names that do not exist are aggregated here, one entry per
+    name in ``unknown_names`` ({name: {"failures", "last", "locked_until"}}), bounded by the
+    window's limit."""
+
+    address = models.CharField("来源地址", max_length=64, unique=True)
+    window_started_at = models.DateTimeField("统计窗口开始")
+    failures = models.PositiveIntegerField("窗口内失败次数", default=0)
+    unknown_failures = models.PositiveIntegerField("不存在用户名的失败次数", default=0)
+    unknown_names = models.JSONField("不存在的用户名", default=dict)
+    last_failure_at = models.DateTimeField("最近失败时间", null=True)
+    next_attempt_at = models.DateTimeField("下次允许尝试", null=True)
+    blocked_until = models.DateTimeField("暂停登录至", null=True)
+
+    class Meta:
+        verbose_name = "来源地址登录失败计数"
+        verbose_name_plural = "来源地址登录失败计数"
+
+    def __str__(self) -> str:
+        return self.address
+
+    def is_blocked(self) -> bool:
+        return self.blocked_until is not None and self.blocked_until > timezone.now()

@@ -40,4 +40,5 @@ def audit_login(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(event_type="auth.logout", actor=user, obj=user)
+        reason = getattr(request, "logout_reason", "") if request is not None else ""
+        audit_record(event_type="auth.logout", actor=user, obj=user, reason=reason)

@@ -3,8 +3,12 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,8 +18,9 @@ from audit.selectors import audit_events_for_object
 from core.permissions import ALL_ROLES, role_required
 
 from .forms import LoginForm, PasswordChangeForm, RoleForm, SectionForm, UserForm
+from .middleware import IDLE_KEY, IDLE_REASON, idle_remaining, session_activity_skip
 from .models import Section, User
-from .roles import Role
+from .roles import ADMIN_ROLES, Role
 from .services import (
     section_save,
     user_change_password,
@@ -49,10 +54,32 @@ def login_view(request):
     )
 
 
+@login_not_required  # the idle warning may post it after the server ended the session
 @require_POST
 def logout_view(request):
+    idle = request.POST.get("reason") == "idle"
+    if idle:
+        request.logout_reason = f"{IDLE_REASON}（页面提示后退出）"
     logout(request)
-    return redirect("accounts:login")
+    if not idle:
+        return redirect("accounts:login")
+    messages.info(request, _("因长时间没有操作，您已退出登录。本页尚未保存的输入已暂存在本机。"))
+    next_url = request.POST.get("next", "")
+    login_url = reverse("accounts:login")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        login_url += "?" + urlencode({"next": next_url})
+    return redirect(login_url)
+
+
+@role_required(*ALL_ROLES)
+def session_status(request):
+    """How long until the idle logout, for the page's warning. Asking is not activity; the
+    warning's 继续使用 button (``?touch=1``) is."""
+    if request.GET.get("touch") == "1":
+        request.session[IDLE_KEY] = timezone.now().timestamp()
+    else:
+        session_activity_skip(request)
+    return JsonResponse({"idle_remaining": idle_remaining(request)})
 
 
 @sensitive_post_parameters()
@@ -105,13 +132,15 @@ def user_detail(request, user_id: int):
         history = audit_events_for_object(obj=target).exclude(
             event_type__in=["auth.login", "auth.logout", "auth.login_failed"]
         )[:50]
+    roles = target.role_names()
     return render(
         request,
         "accounts/user_detail.html",
         {
             "target": target,
-            "roles": sorted(target.role_names()),
+            "roles": sorted(roles),
             "history": history,
+            "target_is_admin": bool(roles & ADMIN_ROLES),
         },
     )
 
@@ -125,9 +154,13 @@ def user_edit(request, user_id: int):
             k: form.cleaned_data[k]
             for k in ("full_name", "section", "mobile", "email", "is_active")
         }
-        user_update(actor=request.user, user=target, **data)
-        messages.success(request, "用户信息已保存。")
-        return redirect("accounts:user_detail", user_id=target.pk)
+        try:
+            user_update(actor=request.user, user=target, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "用户信息已保存。")
+            return redirect("accounts:user_detail", user_id=target.pk)
     return render(request, "accounts/user_form.html", {"form": form, "target": target})
 
 
@@ -155,7 +188,11 @@ def user_roles(request, user_id: int):
 @role_required(Role.SECURITY_ADMIN)
 def user_password_reset(request, user_id: int):
     target = get_object_or_404(User, pk=user_id)
-    password = user_reset_password(actor=request.user, user=target)
+    try:
+        password = user_reset_password(actor=request.user, user=target)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("accounts:user_detail", user_id=target.pk)
     return render(
         request,
         "accounts/password_issued.html",

@@ -1,10 +1,22 @@
+import ipaddress
+
+from django.conf import settings
+
 from .context import current_ip
 
 
 def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it,
-    # and a deployment that has one sets REMOTE_ADDR through it (docs/deploy.md).
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address. REMOTE_ADDR, unless it is one of ``TRUSTED_PROXY_IPS`` (nginx in
+    front of gunicorn): then the last X-Forwarded-For entry, the one that proxy wrote. From
+    anyone else the header is ignored, since the client writes it."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if remote in settings.TRUSTED_PROXY_IPS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return remote
 
 
 class AuditContextMiddleware:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("audit/", include("audit.urls")),
+    path("approvals/", include("approvals.urls")),
     path("enterprises/", include("enterprises.urls")),
     path("inspectors/", include("inspectors.urls")),
     path("calendar/", include("workdays.urls")),

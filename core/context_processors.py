@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 
 from .extensions import nav_items
@@ -21,4 +22,11 @@ def navigation(request) -> dict:
     elif request.path == "/" and items:
         items[0]["active"] = items[0]["url"] == "/"
     unread = user.notifications.filter(read_at=None).count()
-    return {"nav_items": items, "user_roles": sorted(roles), "unread_notifications": unread}
+    return {
+        "nav_items": items,
+        "user_roles": sorted(roles),
+        "unread_notifications": unread,
+        # The idle warning (static/js/app.js): a page view is activity, so the full time is left.
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "idle_warning_seconds": settings.SESSION_IDLE_WARNING_SECONDS,
+    }

@@ -3,10 +3,15 @@
 - ``<app>/navigation.py``: ``NAV_ITEMS = [NavItem(...), ...]``
 - ``<app>/dashboard.py``: ``def panels(request) -> list[Panel]``
 - ``<app>/demo.py``: ``def seed(*, stdout) -> None`` (called by ``seed_demo`` in app order)
+- ``<app>/approval_kinds.py``: ``APPROVAL_KINDS = [ApprovalKind(...), ...]`` (the two-person
+  rules the ``approvals`` app runs; an app below ``approvals`` declares its kinds here without
+  importing it)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Any
 
 from django.apps import apps
 
@@ -26,6 +31,33 @@ class Panel:
     template: str
     context: dict = field(default_factory=dict)
     order: int = 100
+
+
+def _no_check(**kwargs) -> None:
+    return None
+
+
+def _nobody(obj) -> list:
+    return []
+
+
+@dataclass(frozen=True)
+class ApprovalKind:
+    """One two-person rule: who may ask, which roles approve, what approval does. Every callable
+    takes keyword arguments and refuses with ``PermissionDenied`` / ``ValidationError`` (a
+    Chinese reason); ``approvals.services`` checks requester ≠ decider, the decider's role and
+    the state, runs ``perform`` inside the approval's transaction and audits every step."""
+
+    code: str  # "<app>.<what>", stored on each request
+    label: str  # shown to people, Chinese
+    object_type: str  # "app_label.model" of the object the request is about
+    load: Callable[[str], Any]  # the object for an id, or None
+    check_request: Callable[..., None]  # (*, actor, obj)
+    approver_roles: Callable[..., frozenset]  # (*, actor, obj) -> role names
+    perform: Callable[..., dict]  # (*, actor, obj, request) -> what to show the approver once
+    check_decider: Callable[..., None] = _no_check  # (*, actor, obj, request)
+    watchers: Callable[[Any], list] = _nobody  # (obj) -> users told of every step
+    result_template: str = ""  # renders perform's result for the approver (once)
 
 
 def app_modules(module_name: str):

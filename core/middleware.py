@@ -38,3 +38,39 @@ class ChineseFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class AllowedMethodsMiddleware:
+    """The application answers GET, HEAD and POST only. TRACE echoes the request (headers and
+    cookies included) and nothing here uses PUT, DELETE or OPTIONS, so they are refused before
+    any view runs, also when gunicorn is reached without nginx in front."""
+
+    ALLOWED = ("GET", "HEAD", "POST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in self.ALLOWED:
+            from django.http import HttpResponseNotAllowed
+
+            return HttpResponseNotAllowed(self.ALLOWED)
+        return self.get_response(request)
+
+
+class NoStoreForUsersMiddleware:
+    """Pages of a logged-in user hold personal data: neither the browser nor a proxy may keep a
+    copy once the user has logged out (等保 剩余信息保护). Public pages keep their own headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        was_authenticated = bool(user is not None and user.is_authenticated)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # login and logout replace it
+        if was_authenticated or (user is not None and user.is_authenticated):
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+        return response

@@ -27,7 +27,9 @@ def notification_send(
     return created
 
 
-def notification_mark_read(*, recipient, notification_id: int) -> None:
-    Notification.objects.filter(pk=notification_id, recipient=recipient, read_at=None).update(
-        read_at=timezone.now()
-    )
+def notification_mark_read(*, recipient, notification_id: int) -> bool:
+    """Mark one of the recipient's notifications read. False when the recipient has no such
+    notification (someone else's, or none): the caller must not report success then."""
+    mine = Notification.objects.filter(pk=notification_id, recipient=recipient)
+    mine.filter(read_at=None).update(read_at=timezone.now())
+    return mine.exists()

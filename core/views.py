@@ -41,7 +41,9 @@ def notification_list(request):
 @require_POST
 @role_required(*ALL_ROLES)
 def notification_read(request, notification_id: int):
-    notification_mark_read(recipient=request.user, notification_id=notification_id)
+    if not notification_mark_read(recipient=request.user, notification_id=notification_id):
+        # Another user's notice: the same answer as one that does not exist.
+        raise Http404("没有这条通知。")
     messages.success(request, "已标记为已读。")
     return redirect("core:notifications")
 

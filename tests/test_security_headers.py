@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.roles import Role
+from tests.conftest import PASSWORD
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
@@ -185,3 +186,58 @@ def test_no_template_has_inline_script_style_or_event_handlers():
                 if pattern.search(text):
                     found.append(f"{template.relative_to(settings.BASE_DIR)}: {name}")
     assert not found, "the CSP would block these:\n" + "\n".join(found)
+
+
+# --- Probe findings (issue 21, item 12): cache, methods ------------------------------------------
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT"])
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/disclosure/public/"])
+def test_methods_other_than_get_head_post_are_refused(method, path, client_for):
+    """TRACE answered 200 when gunicorn was reached directly; the application itself now
+    refuses it (and every method it does not use) before any view, anonymous or logged in."""
+    for client in (Client(), client_for(Role.SYSTEM_ADMIN)):
+        response = client.generic(method, path)
+        assert response.status_code == 405, f"{method} {path} → {response.status_code}"
+        assert response["Allow"] == "GET, HEAD, POST"
+        assert b"Cookie" not in response.content  # nothing of the request echoed back
+
+
+def test_nginx_refuses_the_unused_methods_too():
+    conf = (Path(settings.BASE_DIR) / "deploy" / "nginx" / "wugang.conf").read_text()
+    assert "if ($request_method !~ ^(GET|HEAD|POST)$)" in conf and "return 405;" in conf
+
+
+def _no_store(response) -> bool:
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return "no-store" in directives and response.get("Pragma") == "no-cache"
+
+
+def test_logged_in_pages_are_not_kept_by_the_browser(client_for, users):
+    """Personal data stayed in the browser cache after logout: every response to a logged-in
+    user — page, htmx part, redirect, refusal, not found — now says no-store."""
+    client = client_for(Role.SECURITY_ADMIN)
+    target = users[Role.INSPECTOR]
+    responses = {
+        "dashboard": client.get("/"),
+        "user page": client.get(f"/accounts/users/{target.pk}/"),
+        "user list htmx": client.get("/accounts/users/", HTTP_HX_REQUEST="true"),
+        "redirect": client.post(f"/accounts/users/{target.pk}/roles/", {"reason": "x"}),
+        "refused": client.get("/accounts/users/add/"),
+        "not found": client.get("/accounts/users/999999/"),
+        "session status": client.get("/accounts/session/"),
+    }
+    for name, response in responses.items():
+        assert _no_store(response), f"{name} ({response.status_code}): {response.headers}"
+    # Logging out: the answer to the logout itself is not cached either.
+    assert _no_store(client.post("/accounts/logout/"))
+
+
+def test_the_login_answer_that_logs_in_is_not_cached(make_user):
+    make_user(Role.INSPECTOR, username="nocache")
+    response = Client().post("/accounts/login/", {"username": "nocache", "password": PASSWORD})
+    assert response.status_code == 302 and _no_store(response)
+
+
+def test_public_pages_keep_their_own_cache_headers(db):
+    response = Client().get("/disclosure/public/")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")

@@ -172,18 +172,59 @@ def test_autosave_saves_and_returns_new_version(visit, team_client):
     assert visit.place == "舞钢市垭口街道建设路1号" and visit.status == Visit.Status.IN_PROGRESS
 
 
-def test_autosave_keeps_the_session_alive(visit, team_client):
-    url = reverse("inspections:visit_autosave", args=[visit.pk])
-    page = team_client.get(reverse("inspections:visit_record", args=[visit.pk]))
-    before = team_client.session.get_expiry_date()
+def _autosave_every_30_seconds(client, url, data, start, minutes):
+    """The page's timer: the same form posted every 30 s from ``start`` for ``minutes``;
+    returns the first answer that is not a saved status (the login redirect), or None."""
     import datetime
 
     import time_machine
 
-    with time_machine.travel(datetime.datetime(2026, 12, 3, 2, 25, tzinfo=datetime.UTC)):
-        team_client.post(url, form_data(page))
-        after = team_client.session.get_expiry_date()
-    assert after > before  # SESSION_SAVE_EVERY_REQUEST: the autosave counts as activity
+    for step in range(1, minutes * 2 + 1):
+        with time_machine.travel(start + datetime.timedelta(seconds=30 * step), tick=False):
+            response = client.post(url, data, HTTP_HX_REQUEST="true")
+        if response.status_code != 200:
+            return step * 30, response
+    return None, None
+
+
+def test_empty_autosaves_do_not_keep_an_idle_session_alive(visit, team_client):
+    """The probe left the recording page open: its 30-second autosave kept the session alive
+    forever. An autosave with nothing new is not activity now (behaviour changed on purpose:
+    before issue 21 every autosave extended the session), so the page is logged out 30 minutes
+    after the user's last action, and the logout is audited as idle."""
+    from audit.models import AuditEvent
+    from tests.visits_fixtures import NOW
+
+    url = reverse("inspections:visit_autosave", args=[visit.pk])
+    page = team_client.get(reverse("inspections:visit_record", args=[visit.pk]))
+    data = form_data(page)
+    seconds, response = _autosave_every_30_seconds(team_client, url, data, NOW, 40)
+    # The first autosave after opening the page is the first send of this form (activity);
+    # every later one is the same form: the session ends 30 minutes after that first one.
+    assert seconds == 30 + 30 * 60
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert "_auth_user_id" not in team_client.session
+    assert AuditEvent.objects.filter(event_type="auth.logout", reason="空闲超时").count() == 1
+
+
+def test_an_autosave_with_edits_is_activity(visit, team_client):
+    import datetime
+
+    import time_machine
+
+    from tests.visits_fixtures import NOW
+
+    url = reverse("inspections:visit_autosave", args=[visit.pk])
+    data = form_data(team_client.get(reverse("inspections:visit_record", args=[visit.pk])))
+    edited = {**data, "place": "舞钢市垭口街道建设路1号"}
+    twenty = NOW + datetime.timedelta(minutes=20)
+    with time_machine.travel(twenty, tick=False):
+        response = team_client.post(url, edited, HTTP_HX_REQUEST="true")
+        assert "草稿已自动保存" in response.content.decode()
+        assert response["X-Idle-Remaining"] == "1800"
+    # The same edited form resent by the timer is not new: 30 minutes after the edit it ends.
+    seconds, response = _autosave_every_30_seconds(team_client, url, edited, twenty, 40)
+    assert seconds == 30 * 60 and response.status_code == 302
 
 
 def test_conflict_is_reported_and_input_kept(visit, inspector_users):

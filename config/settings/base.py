@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "core",
+    "approvals",
     "enterprises",
     "inspectors",
     "workdays",
@@ -44,11 +45,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.AllowedMethodsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NoStoreForUsersMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "audit.middleware.AuditContextMiddleware",
     "accounts.middleware.ForcedPasswordChangeMiddleware",
@@ -146,24 +150,50 @@ CELERY_BEAT_SCHEDULE["oversight-draws-verify-all"] = {
     "task": "oversight.tasks.draws_verify_all",
     "schedule": _inspectors_crontab(hour=2, minute=30),
 }
+# accounts (issue 21): login-throttle rows whose window and lock have ended, 03:10.
+CELERY_BEAT_SCHEDULE["accounts-login-throttle-prune"] = {
+    "task": "accounts.tasks.login_throttle_prune",
+    "schedule": _inspectors_crontab(hour=3, minute=10),
+}
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# A new password may not be any of the account's last this-many passwords.
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.validators.PasswordShapeValidator"},
+    {"NAME": "accounts.validators.CommonPasswordValidator"},
+    {"NAME": "accounts.validators.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "accounts.validators.PasswordHistoryValidator",
+        "OPTIONS": {"count": PASSWORD_HISTORY_COUNT},
+    },
 ]
+# Login throttling (docs/security.md, "Login failures"): LOGIN_FAILURE_LIMIT failures in a row
+# of one name from one address lock that name for that address for LOGIN_LOCKOUT_MINUTES;
+# every address also has a window of LOGIN_ADDRESS_WINDOW_MINUTES in which, beyond
+# LOGIN_FAILURE_LIMIT failures, each further one doubles the wait before its next attempt (up to
+# LOGIN_BACKOFF_MAX_SECONDS), and LOGIN_ADDRESS_FAILURE_LIMIT failures stop it for a window.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=30)
-# Idle logout: the session lives 30 minutes and every request pushes the expiry forward.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_ADDRESS_WINDOW_MINUTES = env.int("LOGIN_ADDRESS_WINDOW_MINUTES", default=15)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=30)
+# Reverse proxies (nginx) whose X-Forwarded-For names the client; from anyone else the header
+# is ignored (the client writes it). Production: 127.0.0.1 and ::1 unless set.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
+# Idle logout: 30 minutes without the user's activity (accounts.middleware.IdleSessionMiddleware:
+# an autosave or poll with nothing new is not activity); the page warns 2 minutes before.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_IDLE_WARNING_SECONDS = env.int("SESSION_IDLE_WARNING_SECONDS", default=2 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -172,6 +202,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# A pending approval request (approvals) not decided within this many days can no longer be
+# approved; a new request for the same object then replaces it.
+APPROVAL_REQUEST_DAYS = env.int("APPROVAL_REQUEST_DAYS", default=7)
 
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

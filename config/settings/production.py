@@ -17,6 +17,8 @@ if not EMAIL_HOST:
     NOTIFICATION_EMAIL_ENABLED = False
 SITE_URL = env.str("SITE_URL", default="")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# nginx on the same host (deploy/nginx/wugang.conf) sets X-Forwarded-For to the client.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

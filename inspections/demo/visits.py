@@ -12,14 +12,13 @@ import io
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.demo import DEMO_PASSWORD as PASSWORD
 from accounts.models import User
 from accounts.roles import Role
 
 from ..models import Draw, NonCooperation, ResultCategory, Visit
 from ..selectors import visits as visit_selectors
 from ..services import visits as services
-
-PASSWORD = "Wugang@2026"  # noqa: S105 - the documented demo password (accounts.demo)
 
 
 def _image(colour, *, fmt="JPEG") -> bytes:

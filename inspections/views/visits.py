@@ -8,6 +8,9 @@ staff and head (and the team) keep lead transfers and follow-up; every business 
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -18,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.middleware import session_activity_skip
 from accounts.roles import Role
 from core.pdf import pdf_response
 from core.permissions import READERS, role_required
@@ -300,13 +304,30 @@ def visit_record(request, pk: int):
     )
 
 
+def _autosave_activity(request, visit: Visit) -> None:
+    """The idle logout (accounts.middleware.IdleSessionMiddleware) counts this autosave only if
+    its form differs from the previous one sent for this visit in this session."""
+    sent = sorted(
+        (name, request.POST.getlist(name))
+        for name in request.POST
+        if name not in ("csrfmiddlewaretoken", "version")
+    )
+    digest = hashlib.sha256(json.dumps(sent, ensure_ascii=False).encode()).hexdigest()
+    key = f"visit-autosave-{visit.pk}"
+    if request.session.get(key) == digest:
+        session_activity_skip(request)
+    else:
+        request.session[key] = digest
+
+
 @require_POST
 @role_required(INSPECTOR)
 def visit_autosave(request, pk: int):
     """htmx: saves the draft on every change and every 30 s. Returns the status line and the new
-    version (out-of-band). The request itself keeps the session alive (SESSION_SAVE_EVERY_REQUEST),
-    so the 30-minute idle logout never hits a page that is open."""
+    version (out-of-band). Only an autosave that carries something new is the user's activity:
+    the timer resending the same form does not keep an unattended page logged in."""
     visit = _team_visit(request, pk)
+    _autosave_activity(request, visit)
     form = _record_form(visit, request.POST)
     state, message = "ok", ""
     if not form.is_valid():

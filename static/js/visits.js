@@ -156,6 +156,11 @@
     });
     document.body.addEventListener("htmx:afterSettle", syncVersions);
     document.body.addEventListener("htmx:oobAfterSwap", syncVersions);
+    // The idle logout (static/js/app.js) is about to leave the page: what the server has not
+    // saved stays on this device, offered again by the banner after the next login.
+    document.addEventListener("idle:logout", function () {
+      if (form.dataset.dirty === "1") { saveBackup(form); }
+    });
   }
 
   function setupSignaturePad() {

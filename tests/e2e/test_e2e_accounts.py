@@ -116,3 +116,75 @@ def test_logout_ends_the_session(page, demo_users, e2e):
     page.goto("/")
     assert "/accounts/login/" in page.url
     e2e.shot(page, "login-page")
+
+
+def test_the_idle_logout_warns_first_and_can_be_put_off(page, demo_users, e2e, settings):
+    """30 minutes shortened to 8 seconds, the warning to the last 5: the warning appears, 继续使用
+    puts the logout off, and left alone the page logs out, audited, back to the login page."""
+    settings.SESSION_COOKIE_AGE = 8
+    settings.SESSION_IDLE_WARNING_SECONDS = 5
+    e2e.login(page, "inspector")
+    warning = page.locator("#idle-warning")
+    assert warning.is_hidden()
+    warning.wait_for(state="visible", timeout=8000)
+    assert "后自动退出登录" in warning.inner_text()
+    e2e.shot(page, "idle-warning")
+    page.locator("#idle-continue").click()
+    warning.wait_for(state="hidden", timeout=3000)
+
+    page.wait_for_url("**/accounts/login/**", timeout=20000)
+    assert "因长时间没有操作，您已退出登录" in page.locator(".messages").inner_text()
+    e2e.shot(page, "idle-logged-out")
+    assert AuditEvent.objects.filter(
+        event_type="auth.logout", actor=demo_users[Role.INSPECTOR], reason__startswith="空闲超时"
+    ).exists()
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+
+
+def test_an_admins_password_reset_is_asked_by_one_admin_and_approved_by_another(
+    page, demo_users, e2e
+):
+    """三员分立 for the admins: the security admin asks to reset the audit admin's password; the
+    system admin approves it in their own session and alone sees the one-time password; the audit
+    admin logs in with it and finds the notice."""
+    auditor = demo_users[Role.AUDIT_ADMIN]
+    e2e.login(page, "secadmin")
+    page.goto(reverse("accounts:user_detail", args=[auditor.pk]))
+    assert page.locator("form[action$='/reset-password/']").count() == 0  # no direct reset
+    page.locator("#id_reset_reason").fill("周静本人到场，忘记密码")
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_load_state()
+    assert "申请已提交" in page.locator(".messages").inner_text()
+    assert "待审批" in page.locator("main").inner_text()
+    assert page.locator("form[action$='/decide/']").count() == 0  # not by the requester
+    e2e.shot(page, "requested")
+    e2e.logout(page)
+
+    e2e.login(page, "sysadmin")
+    panel = page.locator("section.panel", has_text="待我审批")
+    panel.get_by_role("link", name=str(auditor)).click()
+    page.wait_for_load_state()
+    page.locator("input[name=decision][value=approve]").check()
+    page.get_by_role("button", name="提交审批").click()
+    page.wait_for_load_state()
+    password = page.locator(".secret code").inner_text().strip()
+    assert len(password) == 12
+    e2e.shot(page, "approved")
+    e2e.logout(page)
+
+    e2e.login(page, "secadmin")  # the requester never sees the password
+    page.goto(reverse("approvals:list"))
+    page.locator("table a").first.click()
+    page.wait_for_load_state()
+    assert "已批准" in page.locator("main").inner_text()
+    assert password not in page.content()
+    e2e.logout(page)
+
+    e2e.login(page, "auditadmin", password)
+    page.goto(reverse("core:notifications"))
+    assert "您的密码已被重置" in page.locator("main").inner_text()
+    e2e.shot(page, "holder-notified")
+    assert AuditEvent.objects.filter(
+        event_type="auth.password_reset", actor=demo_users[Role.SYSTEM_ADMIN]
+    ).exists()

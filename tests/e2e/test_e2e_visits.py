@@ -201,3 +201,36 @@ def test_signature_drawn_on_the_canvas_is_saved_and_autosave_continues(page, dem
     visit.refresh_from_db()
     assert visit.summary == "签名后继续录入"
     e2e.shot(page, "signature")
+
+
+def test_the_idle_logout_keeps_unsent_input_on_the_tablet(page, demo_visit, e2e, settings):
+    """Typing that has not been sent when the idle logout comes stays on the device: after the
+    next login the recording page offers it back (恢复本机输入)."""
+    from inspections.services import visits as services
+
+    visit, recorder = demo_visit
+    services.visit_start(actor=recorder, visit=visit, version=visit.version)
+    settings.SESSION_COOKIE_AGE = 10
+    settings.SESSION_IDLE_WARNING_SECONDS = 6
+    e2e.login(page, recorder.username)
+    page.goto(f"/inspections/visits/{visit.pk}/record/")
+    page.locator("#idle-warning").wait_for(state="visible", timeout=10000)
+    # Typed during the warning; the autosave waits for a 5-second pause, the logout does not.
+    page.locator("#id_summary").press_sequentially("核查了进货台账", delay=20)
+    page.wait_for_url("**/accounts/login/**", timeout=20000)
+    e2e.shot(page, "idle-logged-out")
+    visit.refresh_from_db()
+    assert "核查了进货台账" not in visit.summary  # never reached the server
+
+    settings.SESSION_COOKIE_AGE = 1800
+    page.locator("#id_username").fill(recorder.username)
+    page.locator("#id_password").fill(e2e.password)
+    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_url(f"**/inspections/visits/{visit.pk}/record/")  # back where it was
+    page.locator("#local-restore").wait_for(state="visible")
+    page.locator("#local-restore-btn").click()
+    assert page.locator("#id_summary").input_value() == "核查了进货台账"
+    wait_saved(page)
+    visit.refresh_from_db()
+    assert visit.summary == "核查了进货台账"
+    e2e.shot(page, "restored")
