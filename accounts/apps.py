@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与角色"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import signals  # noqa: F401 - connects the receivers; the registry is ready now

@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.password_validation import (
+    password_validators_help_texts,
+    validate_password,
+)
 
 from .models import Section, User
 from .roles import Role
@@ -69,8 +72,6 @@ class PasswordChangeForm(forms.Form):
         if new1 and new1 == self.cleaned_data.get("old_password"):
             self.add_error("new_password1", "新密码不能与当前密码相同。")
         if new1:
-            from django.contrib.auth.password_validation import validate_password
-
             try:
                 validate_password(new1, self.user)
             except forms.ValidationError as exc:

@@ -11,6 +11,7 @@ import io
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts.models import User
 from accounts.roles import Role
@@ -23,8 +24,6 @@ PASSWORD = "Wugang@2026"  # noqa: S105 - the documented demo password (accounts.
 
 
 def _image(colour, *, fmt="JPEG") -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (480, 320), colour)
     draw = ImageDraw.Draw(image)
     draw.rectangle((40, 40, 440, 280), outline=(255, 255, 255), width=6)
@@ -35,8 +34,6 @@ def _image(colour, *, fmt="JPEG") -> bytes:
 
 
 def _signature() -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (640, 200), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     draw.line(
