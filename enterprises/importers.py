@@ -30,7 +30,7 @@ from core.spreadsheets import (
     parse_decimal,
 )
 
-from .fastpath import pg_insert_staged, pg_stage
+from . import fastpath
 from .group_columns import GROUP_COLUMNS
 from .models import (
     CheckItem,
@@ -352,7 +352,7 @@ class EnterpriseWriter:
         updated = [r for r in results if r.outcome == UPDATED and not r.errors]
         if new:
             if self.postgres:
-                pg_stage(new, created=self.staged)
+                fastpath.pg_stage(new, created=self.staged)
                 self.staged = True
             else:
                 self._insert(new)
@@ -363,7 +363,7 @@ class EnterpriseWriter:
 
     def finish(self) -> dict:
         if self.staged:
-            self.bulk_load = pg_insert_staged(now=self.now, count=self.created)
+            self.bulk_load = fastpath.pg_insert_staged(now=self.now, count=self.created)
             self.staged = False
         return {"created": self.created, "updated": self.updated}
 
