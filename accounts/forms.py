@@ -2,7 +2,10 @@ import math
 
 from django import forms
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.password_validation import (
+    password_validators_help_texts,
+    validate_password,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,8 +97,6 @@ class PasswordChangeForm(forms.Form):
         if new1 and new1 == self.cleaned_data.get("old_password"):
             self.add_error("new_password1", "新密码不能与当前密码相同。")
         if new1:
-            from django.contrib.auth.password_validation import validate_password
-
             try:
                 validate_password(new1, self.user)
             except forms.ValidationError as exc:

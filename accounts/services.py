@@ -21,6 +21,7 @@ from audit.services import audit_record, changes_between, model_snapshot
 
 from .models import LoginAddressThrottle, LoginThrottle, Section, User
 from .roles import ADMIN_ROLES, Role
+from .signals import password_was_reset
 from .validators import password_history_remember
 
 _USER_FIELDS = ["username", "full_name", "section_id", "mobile", "email", "is_active"]
@@ -380,8 +381,6 @@ def _password_reset(*, actor: User, user: User, detail: dict | None = None) -> s
     """Give ``user`` a one-time password (returned once, never stored in clear) that must be
     changed at the next login; lift its login locks; audit; tell the holder. Inside the
     caller's transaction."""
-    from core.services import notification_send
-
     password = generate_initial_password()
     password_history_remember(user)
     user.set_password(password)
@@ -389,13 +388,8 @@ def _password_reset(*, actor: User, user: User, detail: dict | None = None) -> s
     user.save(update_fields=["password", "must_change_password"])
     LoginThrottle.objects.filter(username=user.username).delete()
     event = audit_record(event_type="auth.password_reset", actor=actor, obj=user, detail=detail)
-    notification_send(
-        recipient=user,
-        key=f"password-reset-{event.seq}",
-        title="您的密码已被重置",
-        body=f"{actor.display_name} 于 {timezone.localtime():%Y-%m-%d %H:%M} 重置了您的登录密码；"
-        "一次性密码由管理员当面交给您，首次登录须修改。如非本人申请，请立即联系安全管理员。",
-    )
+    # The holder is told through core's notifications, which sit above accounts: a signal.
+    password_was_reset.send(sender=User, user=user, actor=actor, event=event)
     return password
 
 

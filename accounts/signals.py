@@ -4,12 +4,16 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from audit.services import audit_record
 
 from .models import User
 from .roles import ADMIN_ROLES
+
+# Sent inside the reset's transaction with ``user``, ``actor`` and the audit ``event``; the
+# holder's notification is sent by accounts.receivers (notifications live above accounts).
+password_was_reset = Signal()
 
 
 @receiver(m2m_changed, sender=User.groups.through)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from core.paging import rows_and_more
 from core.permissions import role_required
 
 from .models import AuditEvent
@@ -58,9 +59,7 @@ def event_list(request):
     before = request.GET.get("before", "")
     if before.isdigit():
         events = events.filter(seq__lt=int(before))
-    rows = list(events[: PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows, has_next = rows_and_more(events, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("before", None)
     return render(

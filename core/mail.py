@@ -31,6 +31,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+
+from .background import task_named
+from .models import Notification
+
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
@@ -69,8 +74,6 @@ def skip_reason(user) -> str:
 
 def initial_state(user) -> dict:
     """The e-mail fields of a new notification for ``user`` (used by ``notification_send``)."""
-    from .models import Notification
-
     reason = skip_reason(user)
     if reason:
         return {"email_state": Notification.EmailState.SKIPPED, "email_error": reason}
@@ -91,8 +94,7 @@ def queue_on_commit(notification_ids: list[int]) -> None:
 def dispatch(notification_ids) -> int:
     """Send one Celery message per notification; a broker failure is logged and left to the
     sweep (the rows stay ``queued`` and are re-queued when stale)."""
-    from .tasks import notification_email_send
-
+    notification_email_send = task_named("core.tasks.notification_email_send")
     sent = 0
     for pk in notification_ids:
         try:
@@ -132,8 +134,6 @@ def build_message(notification, address: str) -> EmailMessage:
 
 
 def _claimable(now):
-    from .models import Notification
-
     S = Notification.EmailState
     return (
         Q(email_state__in=[S.QUEUED, S.FAILED])
@@ -144,8 +144,6 @@ def _claimable(now):
 def notification_email_deliver(*, notification_id: int) -> str:
     """Send the e-mail of one notification; returns the resulting state (or "missing").
     Idempotent: only the caller whose conditional UPDATE claims the row sends."""
-    from .models import Notification
-
     S = Notification.EmailState
     now = timezone.now()
     claimed = Notification.objects.filter(_claimable(now), pk=notification_id).update(
@@ -175,10 +173,6 @@ def notification_email_deliver(*, notification_id: int) -> str:
 def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict:
     """Decide the notifications written without a state (set-based SQL), and re-queue stale
     and failed ones. Bounded: partial indexes on the open states, at most ``limit`` queued."""
-    from accounts.models import User
-
-    from .models import Notification
-
     S = Notification.EmailState
     now = timezone.now()
     new = Notification.objects.filter(email_state__isnull=True)

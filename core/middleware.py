@@ -1,3 +1,7 @@
+from django.conf import settings
+from django.utils import translation
+
+
 class ContentSecurityPolicyMiddleware:
     """A strict CSP: scripts and styles only from our own static files, no inline script."""
 
@@ -27,9 +31,6 @@ class ChineseFirstLocaleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-        from django.utils import translation
-
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         available = {code for code, _name in settings.LANGUAGES}
         language = chosen if chosen in available else settings.LANGUAGE_CODE

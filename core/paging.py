@@ -1,12 +1,18 @@
-"""Paging a table whose rows come from a query the page already knows how to count cheaply.
+"""The one place pages are cut: no page reads a whole table or counts a big one.
 
-Django's Paginator asks its list for ``count()`` and a slice; ``Pages`` answers both from two
-callables, so a page never reads the whole list and never counts a big table when the number
-is already known (a figure the page shows anyway) or counted more cheaply another way."""
+- ``rows_and_more(qs, size)``: the first ``size`` rows and whether more follow (one extra row
+  fetched) — the step under every pager below. Keyset pages (``before=<key>`` / ``after=``)
+  filter on the key first and call it directly.
+- ``bounded_page(qs, number, size)``: a numbered page without a total (``BoundedPage``).
+- ``page_of(request, fetch=, count=, per_page=)``: Django's Paginator over a count the page
+  already knows cheaply (``Pages`` answers ``count()`` and the slice from two callables).
+- ``capped_count(qs, cap)``: "N" or "1000+", never more than ``cap`` + 1 rows counted.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 
@@ -33,3 +39,61 @@ def query_without(request, param: str = "page") -> str:
     query = request.GET.copy()
     query.pop(param, None)
     return query.urlencode()
+
+
+def rows_and_more(qs, size: int) -> tuple[list, bool]:
+    """The first ``size`` rows of ``qs`` (ordered, already past any cursor) and whether more
+    follow: ``size`` + 1 rows are fetched, nothing is counted."""
+    rows = list(qs[: size + 1])
+    return rows[:size], len(rows) > size
+
+
+@dataclass
+class BoundedPage:
+    """A page without a total: fetches ``size`` + 1 rows to know whether a next page exists."""
+
+    object_list: list
+    number: int
+    has_next: bool
+    paginator = None
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+MAX_PAGE = 10_000
+
+
+def bounded_page(qs, number, size: int) -> BoundedPage:
+    try:
+        number = min(max(int(number), 1), MAX_PAGE)
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * size
+    rows, more = rows_and_more(qs[start:], size)
+    return BoundedPage(rows, number, more)
+
+
+COUNT_CAP = 1000
+
+
+def capped_count(qs, cap: int = COUNT_CAP) -> str:
+    """ "N" or "1000+": counts at most ``cap`` + 1 rows (SELECT COUNT(*) FROM (… LIMIT))."""
+    n = qs.order_by()[: cap + 1].count()
+    return f"{cap}+" if n > cap else str(n)

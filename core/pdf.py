@@ -102,6 +102,7 @@ def _allowed_roots() -> list[Path]:
 
 
 def _weasy():
+    # WeasyPrint loads Pango and its fonts (about a second): only the processes that print do.
     import weasyprint
     from weasyprint.urls import URLFetcher
 

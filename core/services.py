@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from .mail import REASON_IN_APP_ONLY, initial_state, queue_on_commit
 from .models import Notification
 
 
@@ -11,8 +12,6 @@ def notification_send(
     The notification is in-app (the bell); when e-mail is enabled and the recipient is active
     with an address it is also e-mailed (``core.mail``): the Celery task is queued when the
     caller's transaction commits, never if it rolls back. ``email=False`` keeps it in-app."""
-    from .mail import REASON_IN_APP_ONLY, initial_state, queue_on_commit
-
     if email:
         state = initial_state(recipient)
     else:

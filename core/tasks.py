@@ -3,6 +3,9 @@ twice; no ETA/countdown tasks."""
 
 from celery import shared_task
 
+from .mail import notification_email_deliver
+from .mail import notification_email_sweep as sweep
+
 
 @shared_task(
     name="core.tasks.notification_email_send",
@@ -12,14 +15,10 @@ from celery import shared_task
 )
 def notification_email_send(notification_id: int) -> str:
     """Send one notification's e-mail (idempotent: claimed by one conditional UPDATE)."""
-    from .mail import notification_email_deliver
-
     return notification_email_deliver(notification_id=notification_id)
 
 
 @shared_task(name="core.tasks.notification_email_sweep", acks_late=True, ignore_result=True)
 def notification_email_sweep() -> dict:
     """Queue e-mails of notifications written by set-based SQL; re-queue lost / failed ones."""
-    from .mail import notification_email_sweep as sweep
-
     return sweep()

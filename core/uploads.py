@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from audit.services import audit_record
 
@@ -97,8 +98,6 @@ def file_purpose(code: str) -> FilePurpose:
 
 
 def _check_image(data: bytes) -> None:
-    from PIL import Image
-
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -9,12 +9,15 @@
 
 import logging
 
+from inspections.signals import visit_approved
+from workdays.signals import calendar_year_published
+
+from .services import publication_create_for_visit, publication_deadlines_refresh
+
 logger = logging.getLogger(__name__)
 
 
 def on_visit_approved(sender, visit_id=None, **kwargs):
-    from .services import publication_create_for_visit
-
     try:
         publication_create_for_visit(visit_id=visit_id)
     except Exception:
@@ -24,20 +27,11 @@ def on_visit_approved(sender, visit_id=None, **kwargs):
 
 
 def on_calendar_year_published(sender, calendar_year=None, **kwargs):
-    from .services import publication_deadlines_refresh
-
     publication_deadlines_refresh(years=[calendar_year.year] if calendar_year else None)
 
 
 def connect() -> None:
-    from workdays.signals import calendar_year_published
-
     calendar_year_published.connect(
         on_calendar_year_published, dispatch_uid="disclosure.publication.calendar"
     )
-    try:
-        from inspections.signals import visit_approved
-    except ImportError:  # pragma: no cover - the inspections app always ships it
-        logger.warning("inspections.signals.visit_approved not available")
-        return
     visit_approved.connect(on_visit_approved, dispatch_uid="disclosure.publication.visit")

@@ -1,7 +1,5 @@
 """Reads for the publication screens: who sees which records, batches and rows (section
-scoping), bounded counts and pages."""
-
-from dataclasses import dataclass
+scoping). Pages and capped counts: ``core.paging``."""
 
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
@@ -62,10 +60,6 @@ def record_for(user, pk: int, qs=None) -> PublicationRecord:
     return get_object_or_404(records_for(user, qs), pk=pk)
 
 
-def record_visible(user, record_id: int) -> bool:
-    return records_for(user).filter(pk=record_id).exists()
-
-
 def batches_for(user):
     """Batches with at least one visible row (or created by ``user``)."""
     qs = ExportBatch.objects.all()
@@ -95,53 +89,3 @@ def batch_is_whole(user, batch: ExportBatch) -> bool:
 
 
 # --- bounded counts and pages (no COUNT(*) over the whole table per page view) -----------------
-
-COUNT_CAP = 1000
-
-
-def capped_count(qs, cap: int = COUNT_CAP) -> str:
-    """ "N" or "1000+": counts at most ``cap`` + 1 rows (SELECT COUNT(*) FROM (… LIMIT))."""
-    n = qs.order_by()[: cap + 1].count()
-    return f"{cap}+" if n > cap else str(n)
-
-
-@dataclass
-class BoundedPage:
-    """A page without a total: fetches ``size`` + 1 rows to know whether a next page exists."""
-
-    object_list: list
-    number: int
-    has_next: bool
-    paginator = None
-
-    def __iter__(self):
-        return iter(self.object_list)
-
-    def __len__(self) -> int:
-        return len(self.object_list)
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-
-MAX_PAGE = 10_000
-
-
-def bounded_page(qs, number, size: int) -> BoundedPage:
-    try:
-        number = min(max(int(number), 1), MAX_PAGE)
-    except (TypeError, ValueError):
-        number = 1
-    start = (number - 1) * size
-    rows = list(qs[start : start + size + 1])
-    return BoundedPage(rows[:size], number, len(rows) > size)

@@ -18,11 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import BUSINESS_READERS, Role
+from core.errors import error_messages
+from core.mail import email_status
+from core.paging import bounded_page, capped_count
 from core.permissions import role_required
 
 from . import selectors as sel
 from . import services as svc
 from .models import ExportBatch, Objection, PublicationRecord, PublicationVersion
+from .tasks import run_scan_locked
 
 READERS = tuple(BUSINESS_READERS)
 PAGE_SIZE = 50
@@ -72,11 +76,6 @@ class RecheckForm(forms.Form):
     )
 
 
-def _errors(request, exc) -> None:
-    for message in getattr(exc, "messages", [str(exc)]):
-        messages.error(request, message)
-
-
 # --- records ----------------------------------------------------------------------------------
 
 FILTERS = {
@@ -116,8 +115,6 @@ def _scope_label(user) -> str:
 
 @role_required(*READERS)
 def publication_list(request):
-    from core.mail import email_status
-
     user = request.user
     scoped = sel.records_for(user)
     qs = scoped.select_related("current_version", "section")
@@ -130,12 +127,12 @@ def publication_list(request):
             Q(enterprise_name__contains=q) | Q(uscc__iexact=q) | Q(task_number__contains=q)
         )
     counts = {
-        name: sel.capped_count(scoped.filter(cond))
+        name: capped_count(scoped.filter(cond))
         for name, cond in FILTERS.items()
         if name != "corrections"
     }
     ordered = qs.order_by(F("deadline").asc(nulls_last=True), "id")
-    page = sel.bounded_page(ordered, request.GET.get("page"), PAGE_SIZE)
+    page = bounded_page(ordered, request.GET.get("page"), PAGE_SIZE)
     can_scan = user.has_role(*svc.SCAN_ROLES)
     email_on, email_note = email_status()
     return render(
@@ -204,7 +201,7 @@ def correction_propose(request, pk: int):
     try:
         svc.correction_propose(actor=request.user, record=record, **form.cleaned_data)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("更正已提交，待股室负责人审批。"))
     return redirect("disclosure:publication_detail", pk)
@@ -221,7 +218,7 @@ def correction_decide(request, pk: int):
     try:
         svc.correction_decide(actor=request.user, version=version, approve=approve)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(
             request,
@@ -241,7 +238,7 @@ def objection_create(request, pk: int):
     try:
         svc.objection_record(actor=request.user, record=record, **form.cleaned_data)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("异议已登记。"))
     return redirect("disclosure:publication_detail", pk)
@@ -260,7 +257,7 @@ def objection_recheck(request, pk: int):
     try:
         svc.objection_recheck(actor=request.user, objection=objection, **form.cleaned_data)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("复查结果已登记。"))
     return redirect("disclosure:publication_detail", objection.record_id)
@@ -269,8 +266,6 @@ def objection_recheck(request, pk: int):
 @require_POST
 @role_required(*svc.SCAN_ROLES)
 def scan_now(request):
-    from .tasks import run_scan_locked
-
     counts = run_scan_locked()
     if counts.get("skipped"):
         messages.warning(request, _("期限检查正在运行，请稍后刷新。"))
@@ -300,7 +295,7 @@ def _send_section(user):
 def batch_list(request):
     user = request.user
     batches = sel.batches_for(user).select_related("created_by").order_by("-created_at", "-id")
-    page = sel.bounded_page(batches, request.GET.get("page"), PAGE_SIZE)
+    page = bounded_page(batches, request.GET.get("page"), PAGE_SIZE)
     can_send, section = _send_section(user)
     return render(
         request,
@@ -310,9 +305,7 @@ def batch_list(request):
             "form": BatchForm(),
             "can_send": can_send,
             "send_section": section,
-            "waiting": sel.capped_count(svc.exportable_records(section=section))
-            if can_send
-            else "0",
+            "waiting": capped_count(svc.exportable_records(section=section)) if can_send else "0",
         },
     )
 
@@ -346,7 +339,7 @@ def batch_detail(request, pk: int):
         user, pk, ExportBatch.objects.select_related("created_by", "xlsx_file", "json_file")
     )
     items = sel.batch_items_for(user, batch)
-    page = sel.bounded_page(
+    page = bounded_page(
         items.select_related("record", "version").order_by("row"),
         request.GET.get("page"),
         PAGE_SIZE,
@@ -401,7 +394,7 @@ def batch_feedback(request, pk: int):
             actor=request.user, upload=form.cleaned_data["file"], batch=batch
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(
             request,
@@ -424,7 +417,7 @@ def batch_published(request, pk: int):
             actor=request.user, batch=batch, published_on=form.cleaned_data["published_on"]
         )
     except (ValidationError, PermissionDenied) as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("已登记公示 %(c)s 行。") % {"c": count})
     return redirect("disclosure:batch_detail", pk)

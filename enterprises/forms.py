@@ -3,6 +3,9 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
+from accounts.models import Section
+
+from .importers import _split
 from .models import (
     CheckItem,
     CheckMethod,
@@ -10,9 +13,11 @@ from .models import (
     Licence,
     RiskAssessment,
     RiskTier,
+    Township,
     Trade,
     group_name_normalise,
 )
+from .selectors import enterprise_groups
 from .uscc import normalise, uscc_check
 
 
@@ -74,7 +79,6 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .selectors import enterprise_groups
 
         # Suggest the names already in use: recusals match the exact name.
         self.fields["group_name"].widget = DatalistInput(
@@ -153,8 +157,6 @@ class CheckItemForm(forms.ModelForm):
             self.initial["licence_types"] = "、".join(self.instance.licence_types or [])
 
     def clean_licence_types(self):
-        from .importers import _split
-
         return _split(self.cleaned_data.get("licence_types") or "")
 
 
@@ -197,9 +199,6 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, *args, licence_types=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import Section
-
-        from .models import Township
 
         self.fields["township"].queryset = Township.objects.all()
         self.fields["section"].queryset = Section.objects.filter(is_active=True)

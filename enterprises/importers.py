@@ -30,11 +30,13 @@ from core.spreadsheets import (
     parse_decimal,
 )
 
+from . import fastpath
 from .group_columns import GROUP_COLUMNS
 from .models import (
     CheckItem,
     CheckMethod,
     Enterprise,
+    ImportBatch,
     Licence,
     ProfessionalQualification,
     RiskAssessment,
@@ -207,7 +209,7 @@ def _trades_of(ids: list[int]) -> list[tuple[int, int]]:
 
 class EnterpriseImporter(RowImporter):
     kind = "enterprises"
-    title = "监管企业"
+    title = ImportBatch.KIND_TITLES[kind]
     columns = ENTERPRISE_COLUMNS
     key_column = "uscc"
 
@@ -350,9 +352,7 @@ class EnterpriseWriter:
         updated = [r for r in results if r.outcome == UPDATED and not r.errors]
         if new:
             if self.postgres:
-                from .fastpath import pg_stage
-
-                pg_stage(new, created=self.staged)
+                fastpath.pg_stage(new, created=self.staged)
                 self.staged = True
             else:
                 self._insert(new)
@@ -363,9 +363,7 @@ class EnterpriseWriter:
 
     def finish(self) -> dict:
         if self.staged:
-            from .fastpath import pg_insert_staged
-
-            self.bulk_load = pg_insert_staged(now=self.now, count=self.created)
+            self.bulk_load = fastpath.pg_insert_staged(now=self.now, count=self.created)
             self.staged = False
         return {"created": self.created, "updated": self.updated}
 
@@ -454,7 +452,7 @@ def _uscc_ids(keys: list[str]) -> dict[str, int]:
 
 class TierImporter(RowImporter):
     kind = "tiers"
-    title = "风险等级评定"
+    title = ImportBatch.KIND_TITLES[kind]
     columns = TIER_COLUMNS
     key_column = ""
 
@@ -559,7 +557,7 @@ LICENCE_COLUMNS = [
 
 class LicenceImporter(RowImporter):
     kind = "licences"
-    title = "许可证"
+    title = ImportBatch.KIND_TITLES[kind]
     columns = LICENCE_COLUMNS
     key_column = "number"
 
@@ -662,7 +660,7 @@ CHECK_ITEM_COLUMNS = [
 
 class CheckItemImporter(RowImporter):
     kind = "check_items"
-    title = "随机抽查事项"
+    title = ImportBatch.KIND_TITLES[kind]
     columns = CHECK_ITEM_COLUMNS
     key_column = "code"
 

@@ -3,21 +3,25 @@
 import datetime as dt
 from collections.abc import Iterable
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField
+
+from core.paging import rows_and_more
 
 from .models import (
     CheckItem,
     Enterprise,
     Licence,
     RiskAssessment,
-    Township,
-    Trade,
     group_name_normalise,
 )
+from .uscc import normalise
 
 
-def _tier_subquery(on: dt.date):
+def tier_subquery(on: dt.date) -> Subquery:
+    """The tier of the day: the latest assessment effective on or before ``on`` (None when
+    never assessed). The one definition; the draws' population uses it too."""
     return Subquery(
         RiskAssessment.objects.filter(enterprise=OuterRef("pk"), effective_date__lte=on)
         .order_by("-effective_date", "-id")
@@ -28,7 +32,7 @@ def _tier_subquery(on: dt.date):
 def enterprises_with_tier(*, queryset: QuerySet[Enterprise] | None = None, on: dt.date):
     """``queryset`` annotated with ``tier_of_day`` (None when never assessed)."""
     queryset = Enterprise.objects.all() if queryset is None else queryset
-    return queryset.annotate(tier_of_day=_tier_subquery(on))
+    return queryset.annotate(tier_of_day=tier_subquery(on))
 
 
 def population_with_tiers(*, queryset: QuerySet[Enterprise], on: dt.date):
@@ -91,8 +95,6 @@ def enterprise_search(*, params: dict, on: dt.date) -> QuerySet[Enterprise]:
     qs = Enterprise.objects.all()
     q = (params.get("q") or "").strip()
     if q:
-        from .uscc import normalise
-
         code = normalise(q)
         if code.isalnum() and code.isascii() and len(code) >= 4:
             qs = qs.filter(Q(uscc__startswith=code) | Q(name__contains=q))
@@ -120,7 +122,7 @@ def enterprise_search(*, params: dict, on: dt.date) -> QuerySet[Enterprise]:
             pk__in=Licence.objects.filter(licence_type=params["licence"]).values("enterprise_id")
         )
     if params.get("tier"):
-        qs = qs.alias(tier_of_day=_tier_subquery(on)).filter(tier_of_day=params["tier"])
+        qs = qs.alias(tier_of_day=tier_subquery(on)).filter(tier_of_day=params["tier"])
     return qs.order_by("uscc")
 
 
@@ -133,8 +135,6 @@ def _name_filter(qs: QuerySet[Enterprise], q: str) -> QuerySet[Enterprise]:
     (GIN index ``ent_name_bigrams``, migration 0004), re-checked with LIKE; a 2-character
     query is one index lookup. SQLite and 1-character queries: LIKE alone."""
     if connection.vendor == "postgresql" and len(q) >= 2:
-        from django.contrib.postgres.fields import ArrayField
-        from django.db.models import Func, TextField
 
         class NameBigrams(Func):
             function = "enterprise_name_bigrams"
@@ -151,26 +151,15 @@ def keyset_page(
 ):
     """One page by keyset on uscc: (rows, next_after, prev_before). One query, no COUNT(*)."""
     if before:
-        rows = list(queryset.filter(uscc__lt=before).order_by("-uscc")[: size + 1])
-        has_more = len(rows) > size
-        rows = list(reversed(rows[:size]))
+        rows, has_more = rows_and_more(queryset.filter(uscc__lt=before).order_by("-uscc"), size)
+        rows.reverse()
         prev_before = rows[0].uscc if rows and has_more else ""
         next_after = rows[-1].uscc if rows else ""
         return rows, next_after, prev_before
     if after:
         queryset = queryset.filter(uscc__gt=after)
-    rows = list(queryset[: size + 1])
-    has_next = len(rows) > size
-    rows = rows[:size]
+    rows, has_next = rows_and_more(queryset, size)
     return rows, (rows[-1].uscc if has_next else ""), (rows[0].uscc if after and rows else "")
-
-
-def reference_lists() -> dict:
-    return {
-        "trades": list(Trade.objects.filter(is_active=True)),
-        "townships": list(Township.objects.all()),
-        "licence_types": licence_types(),
-    }
 
 
 def check_items(*, params: dict | None = None) -> QuerySet[CheckItem]:

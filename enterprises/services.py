@@ -1,18 +1,25 @@
 """Changes to the register. Each service is atomic and writes its audit event."""
 
 import datetime as dt
+import hashlib
 import logging
+import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least, Now
 from django.utils import timezone
 
+from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
+from core.spreadsheets import run_preview, stream_preview
 
-from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment
+from .importers import IMPORTERS
+from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
 from .signals import register_changed
 from .uscc import uscc_check
 
@@ -226,10 +233,6 @@ def import_apply(
     Returns (preview, counts). Raises ``ImportRefused`` when any row (or the file) is wrong.
     ``expected_sha256`` ties a confirmation to the file that was previewed. An unchanged file
     writes nothing at all (no rows, no audit event). One audit event per applied batch."""
-    from core.spreadsheets import run_preview, stream_preview
-
-    from .importers import IMPORTERS
-
     importer = IMPORTERS[kind]()
     with transaction.atomic():
         if hasattr(importer, "writer"):
@@ -286,11 +289,6 @@ PREVIEW_ROWS_KEPT = 500  # rows with their outcome shown on the preview page
 
 def _change_labels(kind: str):
     """Field → Chinese header, and id → name for the reference columns, for the preview."""
-    from accounts.models import Section
-
-    from .importers import IMPORTERS
-    from .models import Township, Trade
-
     headers = {c.key: c.header for c in IMPORTERS[kind].columns}
     names = {
         "township": dict(Township.objects.values_list("pk", "name")),
@@ -335,12 +333,6 @@ def _preview_summary(preview) -> dict:
 
 def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
     """Store an upload (size-capped, content-checked by the reader) for preview → confirm."""
-    import hashlib
-    import uuid
-    from pathlib import Path
-
-    from django.conf import settings
-
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
             f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
@@ -399,12 +391,6 @@ def _fail_batch_on_crash(batch_id: int):
 
 
 def import_batch_preview(*, batch_id: int) -> None:
-    from django.conf import settings
-
-    from core.spreadsheets import stream_preview
-
-    from .importers import IMPORTERS
-
     claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.QUEUED).update(
         status=ImportBatch.Status.RUNNING, heartbeat_at=Now()
     )
@@ -432,7 +418,6 @@ def import_batch_preview(*, batch_id: int) -> None:
 
 
 def import_batch_apply(*, batch_id: int, actor=None) -> None:
-
     batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
     if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
         return
@@ -448,8 +433,6 @@ def import_batch_apply(*, batch_id: int, actor=None) -> None:
 
 
 def _import_batch_write(batch: ImportBatch, *, actor) -> None:
-    from django.conf import settings
-
     batch_id = batch.pk
     # These updates run inside the import's one transaction: other sessions see them only at
     # the commit, so the page shows 处理中 until then (the preview's bar moves row by row).

@@ -2,12 +2,12 @@
 
 from celery import shared_task
 
+from .services import import_batch_apply, import_batch_preview
+
 
 @shared_task
 def import_batch_run(batch_id: int, stage: str) -> None:
     """``stage`` is "preview" or "apply". Safe to run twice: a finished batch is left alone."""
-    from .services import import_batch_apply, import_batch_preview
-
     if stage == "preview":
         import_batch_preview(batch_id=batch_id)
     else:

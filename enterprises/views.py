@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -331,7 +330,3 @@ def import_confirm(request, pk):
         import_batch_run.delay(batch.pk, "apply")
         messages.success(request, "已开始在后台导入，请稍候。")
     return redirect("enterprises:import_preview", pk)
-
-
-def import_links() -> list[tuple[str, str]]:
-    return [(IMPORTERS[k].title, reverse("enterprises:import_start", args=[k])) for k in IMPORTERS]

@@ -7,5 +7,5 @@ class InspectionsConfig(AppConfig):
 
     def ready(self):
         # Registers the file purposes (core.uploads) of plans and visits with their read
-        # permissions. (Celery tasks are found through inspections/tasks.py.)
+        # permissions; imported here because they import models (the registry is ready now).
         from .services import plans, visits  # noqa: F401

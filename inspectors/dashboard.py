@@ -3,12 +3,13 @@ from django.utils import timezone
 from accounts.roles import Role
 from core.extensions import Panel
 
+from .selectors import certificates_expiring
+
 
 def panels(request) -> list[Panel]:
     """System admins see the certificates about to expire (or just expired)."""
     if not request.user.has_role(Role.SYSTEM_ADMIN):
         return []
-    from .selectors import certificates_expiring
 
     today = timezone.localdate()
     rows = [

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from enterprises.models import ProfessionalQualification
+from accounts.models import Section, User
+from enterprises.models import Enterprise, ProfessionalQualification, Trade
 
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
 
@@ -104,9 +105,6 @@ def describe(event, names: dict | None = None) -> dict:
 
 def _names(events) -> dict:
     """Names for the ids and codes the events mention, in a few queries for the whole page."""
-    from accounts.models import Section, User
-    from enterprises.models import Enterprise, Trade
-
     wanted: dict[str, set] = {"section_id": set(), "user_id": set(), "enterprise_id": set()}
     for event in events:
         for part in ("before", "after"):

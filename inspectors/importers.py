@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import Section, User
+from audit.services import audit_record
 from core.spreadsheets import (
     NEW,
     UNCHANGED,
@@ -372,8 +373,6 @@ def write_roster(target, *, unmasked: bool, template: bool = False) -> int:
 
 def roster_export_xlsx(*, actor, unmasked: bool) -> bytes:
     """The roster as xlsx bytes (the import template plus 今日状态); audited."""
-    from audit.services import audit_record
-
     buffer = io.BytesIO()
     count = write_roster(buffer, unmasked=unmasked)
     audit_record(

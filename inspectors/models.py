@@ -6,6 +6,8 @@ max_checks_per_year), StatusPeriod, Certificate, Training, Recusal, Expert, Agen
 Eligibility is computed in ``inspectors.selectors``; nothing here is deleted by the UI.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -192,8 +194,6 @@ class Certificate(models.Model):
     def valid_through(self):
         """The last day the certificate is valid."""
         if self.revoked_on and self.revoked_on <= self.expires_on:
-            from datetime import timedelta
-
             return self.revoked_on - timedelta(days=1)
         return self.expires_on
 

@@ -13,10 +13,13 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.services import notification_send
+from core.spreadsheets import run_preview
 from enterprises.models import group_name_normalise
 
 from . import crypto
+from .importers import InspectorImporter
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
+from .selectors import certificates_expiring
 
 INSPECTOR_FIELDS = [
     "staff_number", "name", "user_id", "section_id", "mobile", "position", "joined_on",
@@ -216,8 +219,6 @@ def certificate_expiry_notify(*, today: date | None = None) -> int:
     expiring within CERTIFICATE_EXPIRY_NOTICE_DAYS or expired recently. One notification per
     (recipient, certificate, expiry date): running twice sends nothing new. Returns the number
     of notifications created."""
-    from .selectors import certificates_expiring
-
     today = today or timezone.localdate()
     admins = list(User.objects.filter(groups__name=Role.SYSTEM_ADMIN, is_active=True).distinct())
     created = 0
@@ -263,10 +264,6 @@ def inspector_import(
     """Validate and apply a roster file in ONE transaction: all rows or none, one audit event
     (file sha256, counts, per-person changes with ID numbers masked). Returns (preview, counts).
     ``expected_sha256`` ties a confirmation to the file that was previewed."""
-    from core.spreadsheets import run_preview
-
-    from .importers import InspectorImporter
-
     importer = InspectorImporter()
     with transaction.atomic():
         preview = run_preview(importer, source, filename=filename, max_bytes=max_bytes)

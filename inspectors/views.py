@@ -1,25 +1,33 @@
 """Roster screens. 系统管理员 maintains; the business roles and 纪检派驻组 read."""
 
+import io
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Section
 from accounts.roles import Role
+from core.models import StoredFile
 from core.permissions import READERS, role_required
+from core.spreadsheets import run_preview
+from core.uploads import file_open, file_store
 
 from . import selectors, services
 from .forms import (
     AgencyForm,
     CertificateForm,
+    EligibilityForm,
     ExpertForm,
+    ImportForm,
     InspectorForm,
     RecusalEndForm,
     RecusalForm,
@@ -28,6 +36,7 @@ from .forms import (
     TrainingForm,
 )
 from .history import describe_all
+from .importers import InspectorImporter, roster_export_xlsx, write_roster
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
 
 ADMIN = Role.SYSTEM_ADMIN
@@ -279,8 +288,6 @@ def agency_recusal_add(request, pk: int):
 
 
 def inspector_url(inspector) -> str:
-    from django.urls import reverse
-
     return reverse("inspectors:detail", args=[inspector.pk])
 
 
@@ -437,8 +444,6 @@ def agency_edit(request, pk: int | None = None):
 # --- Export -------------------------------------------------------------------------------------
 @role_required(*READERS)
 def roster_export(request):
-    from .importers import roster_export_xlsx
-
     content = roster_export_xlsx(actor=request.user, unmasked=_is_admin(request))
     response = HttpResponse(
         content,
@@ -455,14 +460,6 @@ def _attachment(response, name: str):
 # --- Import: upload → preview → confirm (all or nothing) -------------------------------------
 @role_required(ADMIN)
 def roster_import(request):
-    from django.conf import settings
-
-    from core.spreadsheets import run_preview
-    from core.uploads import file_open, file_store
-
-    from .forms import ImportForm
-    from .importers import InspectorImporter
-
     form = ImportForm(data=request.POST or None, files=request.FILES or None)
     preview = stored = None
     if request.method == "POST" and form.is_valid():
@@ -489,10 +486,6 @@ def roster_import(request):
 
 @role_required(ADMIN)
 def roster_template(request):
-    import io
-
-    from .importers import write_roster
-
     buffer = io.BytesIO()
     write_roster(buffer, unmasked=False, template=True)
     response = HttpResponse(
@@ -505,11 +498,6 @@ def roster_template(request):
 @require_POST
 @role_required(ADMIN)
 def roster_import_confirm(request):
-    from django.conf import settings
-
-    from core.models import StoredFile
-    from core.uploads import file_open
-
     stored = get_object_or_404(
         StoredFile, pk=request.POST.get("file_id"), purpose="inspector_import"
     )
@@ -538,8 +526,6 @@ def roster_import_confirm(request):
 def eligibility_check(request):
     """Who could be drawn for an enterprise, items and window — and why not (the same selector
     the draw calls)."""
-    from .forms import EligibilityForm
-
     form = EligibilityForm(data=request.GET or None)
     results = None
     if request.GET and form.is_valid():

@@ -1,3 +1,4 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 
 
@@ -7,8 +8,17 @@ class OversightConfig(AppConfig):
 
     name = "oversight"
     verbose_name = "监督与统计"
+    beat_schedule = {
+        # every performed draw re-verified nightly, 02:30 Asia/Shanghai, so an altered draw
+        # raises the discipline group's red flag without anyone opening it
+        "oversight-draws-verify-all": {
+            "task": "oversight.tasks.draws_verify_all",
+            "schedule": crontab(hour=2, minute=30),
+        },
+    }
 
     def ready(self):
+        # The receivers import models: here, once the app registry is ready.
         from enterprises.signals import register_changed
         from inspections.signals import visits_changed
 

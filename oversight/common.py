@@ -81,3 +81,17 @@ def xlsx_response(
         filename=filename,
         rows=count,
     )
+
+
+def table_response(request, table, *, scope: Scope, items, context: dict | None = None):
+    """Export one declared table (``oversight.tables``) of the rows ``items``."""
+    return xlsx_response(
+        request,
+        page=table.page,
+        scope=scope,
+        filename=table.filename,
+        headers=table.headers(),
+        rows=table.rows(items, context),
+        sheet_title=str(table.sheet_title),
+        widths=table.widths(),
+    )

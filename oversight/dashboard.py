@@ -7,7 +7,9 @@
   panel's;
 - 股室负责人: the records waiting for my review;
 - 牵头股室: tasks whose window has begun or begins within 30 days and that have no draw yet,
-  and draws frozen but not yet performed.
+  and draws frozen but not yet performed;
+- 纪检派驻组: the red flags (draws failing verification, voids, overdue publications, edits after
+  approval).
 
 The plans and tasks (inspections), publication deadlines and the calendar (disclosure), and the
 audit panels are the other apps'."""
@@ -19,16 +21,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
+from core.charts import stacked_bar_chart
 from core.extensions import Panel
+from inspections.models import Draw, Plan, Task
+from inspections.selectors.visits import my_visits_today, review_queue
+
+from . import reports
+from .selectors.review import red_flags
 
 SOON = datetime.timedelta(days=30)
 
 
 def completion_panel(request) -> list[Panel]:
-    from core.charts import stacked_bar_chart
-
-    from . import reports
-
     user = request.user
     if not user.has_role(Role.LEAD_SECTION, Role.SECTION_HEAD):
         return []
@@ -63,8 +67,6 @@ def completion_panel(request) -> list[Panel]:
 
 
 def inspector_panel(request) -> list[Panel]:
-    from inspections.selectors.visits import my_visits_today
-
     user = request.user
     if not user.has_role(Role.INSPECTOR):
         return []
@@ -80,8 +82,6 @@ def inspector_panel(request) -> list[Panel]:
 
 
 def review_panel(request) -> list[Panel]:
-    from inspections.selectors.visits import review_queue
-
     user = request.user
     if not user.has_role(Role.SECTION_HEAD) or not user.section_id:
         return []
@@ -100,8 +100,6 @@ def review_panel(request) -> list[Panel]:
 
 
 def draws_panel(request) -> list[Panel]:
-    from inspections.models import Draw, Plan, Task
-
     if not request.user.has_role(Role.LEAD_SECTION):
         return []
     today = timezone.localdate()
@@ -132,9 +130,26 @@ def draws_panel(request) -> list[Panel]:
     ]
 
 
+def red_flags_panel(request) -> list[Panel]:
+    """The discipline group's red flags (纪检派驻组重点关注): draws failing verification, voided
+    draws, overdue publications and edits after approval in the last 30 days — four COUNT
+    queries, each linking to the oversight page that lists them (docs/oversight.md)."""
+    if not request.user.has_role(Role.DISCIPLINE):
+        return []
+    return [
+        Panel(
+            title="重点关注（红旗）",
+            template="oversight/review_red_flags_panel.html",
+            context={"flags": red_flags(days=30)},
+            order=5,
+        )
+    ]
+
+
 def panels(request) -> list[Panel]:
     return (
-        inspector_panel(request)
+        red_flags_panel(request)
+        + inspector_panel(request)
         + review_panel(request)
         + draws_panel(request)
         + completion_panel(request)

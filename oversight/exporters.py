@@ -14,7 +14,12 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
+from core.pdf import render_pdf
 from core.spreadsheets import escape_text
 
 from .common import XLSX_TYPE, download_response
@@ -131,11 +136,6 @@ class ReportXlsxExporter(ReportExporter):
         ]
 
     def render(self) -> bytes:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
         workbook = Workbook(write_only=True)
         bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F2")
         for title, headers, rows in self.sheets():
@@ -178,8 +178,6 @@ class ReportPdfExporter(ReportExporter):
         }
 
     def render(self) -> bytes:
-        from core.pdf import render_pdf
-
         return render_pdf(self.template, self.context(), extra_css=PDF_CSS)
 
 

@@ -37,6 +37,9 @@ from django.utils.translation import gettext_noop as N_
 
 from accounts.models import Section
 from accounts.roles import Role
+from audit.models import AuditEvent
+from core.charts import bar_chart, pie_chart, stacked_bar_chart
+from disclosure.models import PublicationRecord
 from enterprises.models import RiskTier, Township, Trade
 from inspections.models import (
     Draw,
@@ -265,8 +268,6 @@ def draw_figures(task_ids: list[int]) -> dict[int, Figures]:
 
 def task_figures(task_ids: list[int]) -> dict[int, Figures]:
     """The figures of each task, in four grouped queries whatever the number of tasks."""
-    from disclosure.models import PublicationRecord
-
     figures = draw_figures(task_ids)
     if not task_ids:
         return figures
@@ -520,9 +521,6 @@ def data_fingerprint() -> str:
     """One cheap query (index look-ups only): the last audit event that is not an oversight
     view or export (every change in the system records one, in its own transaction), and the
     highest id of every table the figures count. A change of any of them changes the key."""
-    from audit.models import AuditEvent
-    from disclosure.models import PublicationRecord
-
     audit = AuditEvent._meta.db_table
     last_change = f"(SELECT seq FROM {audit} WHERE event_type NOT LIKE %s"  # noqa: S608
     parts = [last_change + " ORDER BY seq DESC LIMIT 1)"]
@@ -695,8 +693,6 @@ def report_charts(report: Report, *, by: str = "task") -> dict:
     """The SVG charts of a report (``core.charts``): the same markup on the page and in the PDF.
 
     ``by="task"`` draws the publication bar per task, ``by="section"`` per section."""
-    from core.charts import bar_chart, pie_chart, stacked_bar_chart
-
     groups = (
         [(row.task.number, row.figures) for row in report.tasks]
         if by == "task"

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from disclosure.models import PublicationRecord
 from enterprises.models import RiskTier
 from inspections.models import (
     Draw,
@@ -64,7 +65,6 @@ PUBLICATION_TOTALS = (
 
 def reference_task_figures(task_ids: list[int]) -> dict[int, Figures]:
     """The figures of each task, in six grouped queries whatever the number of tasks."""
-    from disclosure.models import PublicationRecord
 
     # 1.–2. Draws: the report's query; due counted here from the selections themselves (the
     # report adds up the live draw's per-tier counts).

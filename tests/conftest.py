@@ -11,6 +11,16 @@ from accounts.roles import Role
 
 PASSWORD = "Test-pass-2026"
 
+# The fixtures of the feature test modules, shared by name across the suite (their helpers,
+# which are plain functions and constants, are imported by name where used).
+pytest_plugins = [
+    "tests.plans_fixtures",
+    "tests.draws_fixtures",
+    "tests.visits_fixtures",
+    "tests.disclosure_publication_fixtures",
+    "tests.reports_fixtures",
+]
+
 
 def pytest_collection_modifyitems(config, items):
     # The PostgreSQL-only tests are skipped on SQLite, and say so.

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - fixtures are imported by name
 """A hand-built task for the report tests (tests/test_oversight_reports*.py).
 
 Task T1 (政策法规股): five enterprises in tiers A, B, C, D, D; a first draw voided, the second
@@ -34,7 +33,6 @@ from inspections.models import (
     FollowUp,
     LeadTransfer,
     NonCooperation,
-    Plan,
     ResultCategory,
     Task,
     Visit,
@@ -43,33 +41,12 @@ from inspections.services import draws as draw_services
 from inspections.services import visits as visit_services
 from oversight.figures import visit_figures_refresh
 from tests.conftest import PASSWORD
-from tests.visits_fixtures import (  # noqa: F401
+from tests.visits_fixtures import (
     complete_draw,
-    frozen,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
 )
 
 TODAY = datetime.date(2026, 12, 3)
 D = datetime.date
-
-
-@pytest.fixture(autouse=True)
-def clear_report_cache():
-    """Computed reports are cached under a data fingerprint; tests start without any."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _categories(visit, *codes):
@@ -96,13 +73,6 @@ def _record(visit, n, *, published=None, deadline):
         status="published" if published else "pending",
     )
     return record
-
-
-@pytest.fixture
-def plan(lead_section):
-    return Plan.objects.create(
-        year=2026, number="WGJH-2026-01", name="2026年度双随机抽查计划", lead_section=lead_section
-    )
 
 
 @pytest.fixture

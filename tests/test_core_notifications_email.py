@@ -266,7 +266,9 @@ def test_broker_failure_leaves_the_row_queued_for_the_sweep(
 
 
 def test_sweep_runs_every_ten_minutes_in_beat():
-    entry = settings.CELERY_BEAT_SCHEDULE["core-notification-email-sweep"]
+    from config.celery_app import app
+
+    entry = app.conf.beat_schedule["core-notification-email-sweep"]
     assert entry["task"] == "core.tasks.notification_email_sweep"
     assert entry["schedule"].minute == {0, 10, 20, 30, 40, 50}
 

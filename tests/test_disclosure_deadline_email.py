@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """The deadline scan's reminders and escalations reach inboxes too (the scan writes its
 notifications with set-based SQL; the sweep at its end queues their e-mails), once per event."""
 
@@ -10,16 +9,7 @@ from django.core import mail
 from accounts.roles import Role
 from core.models import Notification
 from disclosure.tasks import run_scan_locked
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    frozen,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D, frozen
 
 
 @pytest.fixture

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """Export batches to the 公示系统协同监管平台: the exact columns, xlsx + JSON, formula escaping,
 byte-identical re-download, platform feedback, corrections in the next batch, the command."""
 
@@ -22,16 +21,7 @@ from core.spreadsheets import write_xlsx
 from disclosure import services as svc
 from disclosure.exports import COLUMNS, HEADERS, JSON_KEYS, ExportRow, JsonExporter, XlsxExporter
 from disclosure.models import ExportBatch, PublicationRecord
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    frozen,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D, frozen
 from tests.permissions import assert_role_access
 
 Status = PublicationRecord.Status

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """The public results page (一公开): no login, published results only, never personal data,
 risk tiers, evidence or unpublished records."""
 
@@ -10,16 +9,7 @@ from accounts.roles import Role
 from disclosure import services as svc
 from disclosure.models import PublicationRecord
 from enterprises.models import RiskAssessment
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    frozen,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D, frozen
 
 URL = "/disclosure/public/"
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """Publication records, their 20-working-day deadline (art. 15), the deadline scan,
 corrections (art. 17) and objections."""
 
@@ -13,16 +12,7 @@ from audit.models import AuditEvent
 from core.models import Notification
 from disclosure import services as svc
 from disclosure.models import PublicationRecord, PublicationVersion
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    frozen,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D, frozen
 from tests.permissions import assert_role_access
 from workdays.calendar import WorkingCalendar, add_working_days
 from workdays.models import CalendarYear
@@ -275,9 +265,9 @@ def test_only_one_scan_runs_at_a_time(make_record):
 
 
 def test_scan_is_scheduled_daily_in_beat():
-    from django.conf import settings
+    from config.celery_app import app
 
-    entry = settings.CELERY_BEAT_SCHEDULE["disclosure-deadline-scan"]
+    entry = app.conf.beat_schedule["disclosure-deadline-scan"]
     assert entry["task"] == "disclosure.tasks.deadline_scan"
     assert "countdown" not in entry.get("options", {}) and "eta" not in entry.get("options", {})
 

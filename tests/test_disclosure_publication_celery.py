@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """The daily deadline job against a real Redis broker and a real Celery worker (threads).
 
 Runs only when REDIS_URL is set (settings then use Redis for the broker and the cache lock);
@@ -11,15 +10,7 @@ import pytest
 from accounts.roles import Role
 from core.models import Notification
 from disclosure.models import PublicationRecord
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D
 
 pytestmark = [
     pytest.mark.skipif(

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/disclosure_publication_fixtures.py are imported by name
 """Section scoping of the publication screens (谁检查、谁录入、谁公示): inspectors see their own
 visits' records, section staff and heads their section's; the lead section, the discipline
 group and the system admin see all. Another section's object answers 404; lists stay bounded."""
@@ -13,16 +12,7 @@ from accounts.roles import Role
 from disclosure import selectors as sel
 from disclosure import services as svc
 from disclosure.models import ExportBatch, Objection, PublicationRecord, PublicationVersion
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    frozen,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
+from tests.disclosure_publication_fixtures import D, frozen
 
 Status = PublicationRecord.Status
 
@@ -132,7 +122,7 @@ def test_list_queries_are_bounded(world, make_record, section, monkeypatch):
     assert len(many) == len(few)
     assert "待报送（27）" in response.content.decode()
     # Counting stops at the cap: at most cap + 1 rows are read per filter.
-    monkeypatch.setattr("disclosure.selectors.capped_count.__defaults__", (10,))
+    monkeypatch.setattr("core.paging.capped_count.__defaults__", (10,))
     body = lead.get(url).content.decode()
     assert "待报送（10+）" in body
 

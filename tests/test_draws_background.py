@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """Large draws in the background: above the size threshold the witnesses' inputs are recorded
 once on the draw and a Celery task (eager here) performs it; the draw page polls a small status
 fragment with a progress bar; the task takes the draw id and is safe to run twice; small draws
@@ -19,19 +18,7 @@ from inspections.models import Draw, DrawSelection, ImmutableError
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
 from inspections.tasks.draws import draw_perform_background
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """The contract commands: verify_draw DRAW_ID_OR_ZIP and draw_evidence DRAW_ID OUT.zip."""
 
 import datetime
@@ -11,18 +10,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from inspections.services import draws as services
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 
 
 @pytest.fixture

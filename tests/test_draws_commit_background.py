@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """The commit step (冻结名单) of a large register in the background: above the size threshold
 (an estimate, never a COUNT of the register) the POST records who asked and queues a Celery
 task (eager here, or called by hand) that runs the same ``draw_commit``; the task page polls a
@@ -23,17 +22,6 @@ from enterprises.models import Enterprise
 from inspections.models import Draw
 from inspections.services import draws as services
 from inspections.tasks.draws import draw_commit_background
-from tests.draws_fixtures import (  # noqa: F401
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)

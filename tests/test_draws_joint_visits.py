@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """Joint visits (一次抽查、全面体检) in the evidence package: joint_visits.json lists every merge a
 draw took part in (team before and after, who was added for which task and qualification), and
 verify.py / verify_draw recompute each merge and check it against the draw."""
@@ -19,19 +18,7 @@ from inspections.drawing import verify as engine
 from inspections.models import DrawSelection
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """The draw services: commit → seed → perform, eligibility edges, immutability, void with a
 second person, post-draw recusal, frequency rules, joint visits, concurrency."""
 
@@ -19,19 +18,7 @@ from inspections.selectors import draws as selectors
 from inspections.services import draws as services
 from inspectors.models import Recusal, StatusPeriod
 from tests.conftest import PASSWORD
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """The draw pages: permissions of every view, and the whole flow a lead-section user walks
 through (start → hashes → witnesses and dice → result → certificate PDF → evidence zip →
 verify.py OK), void with a second person, recusal, the public list."""
@@ -19,19 +18,7 @@ from inspections.drawing import evidence
 from inspections.models import Draw, DrawSelection
 from inspections.services import draws as services
 from tests.conftest import PASSWORD
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)

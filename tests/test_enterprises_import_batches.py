@@ -88,8 +88,7 @@ def test_progress_moves_with_the_rows_read(reference, users):
 def test_a_crash_in_the_background_ends_the_batch_failed_with_its_reason(
     client_for, reference, monkeypatch
 ):
-    from core import spreadsheets
-    from enterprises import views
+    from enterprises import services, views
     from enterprises.tasks import import_batch_run
 
     monkeypatch.setattr(views, "SYNC_MAX_BYTES", 10)
@@ -101,7 +100,7 @@ def test_a_crash_in_the_background_ends_the_batch_failed_with_its_reason(
     def crash(*args, **kwargs):
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(spreadsheets, "stream_preview", crash)
+    monkeypatch.setattr(services, "stream_preview", crash)
     import_batch_run(batch.pk, "preview")
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED

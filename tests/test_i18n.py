@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 import datetime
 import re
 
@@ -12,16 +11,6 @@ from audit.models import AuditEvent
 from enterprises.models import Enterprise
 from inspections.services import draws as services
 from inspections.tasks.draws import draw_commit_background
-from tests.draws_fixtures import (  # noqa: F401
-    item,
-    lead,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
 
 
 def test_chinese_is_the_default_language(db):

@@ -11,11 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
-from enterprises.models import CheckItem, Enterprise, Licence, RiskAssessment, Township, Trade
+from enterprises.models import CheckItem, Licence, RiskAssessment
 from inspections import selectors
 from inspections.models import Plan, PlanAmendment, SamplingRate, Task, TaskRateOverride
 from inspections.services import plans as services
 from inspections.services.plans import task_tier_counts
+from tests.plans_fixtures import make_enterprise, make_task, task_kwargs
 
 D = Decimal
 DAY = datetime.date(2026, 11, 26)
@@ -99,80 +100,7 @@ class TestTierCounts:
         assert "四舍五入" in services.rounding_rule_text("half_up")
 
 
-# --- Fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def register(db, section):
-    towns = {
-        code: Township.objects.create(code=code, name=name)
-        for code, name in [("yakou", "垭口街道"), ("bataizhen", "八台镇")]
-    }
-    trades = {
-        code: Trade.objects.create(code=code, name=name, section=section)
-        for code, name in [
-            ("fuel", "成品油零售"),
-            ("recycle", "再生资源回收"),
-            ("card", "单用途预付卡"),
-        ]
-    }
-    fuel_item = CheckItem.objects.create(
-        code="GX-01",
-        name="成品油零售经营资格检查",
-        legal_basis="《成品油市场管理办法》",
-        section=section,
-        methods=["onsite"],
-        licence_types=["成品油零售经营批准证书"],
-    )
-    fuel_item.trades.set([trades["fuel"]])
-    recycle_item = CheckItem.objects.create(
-        code="GX-02",
-        name="再生资源回收经营者备案检查",
-        legal_basis="《再生资源回收管理办法》",
-        section=section,
-        methods=["onsite", "written"],
-    )
-    recycle_item.trades.set([trades["recycle"]])
-    return {"towns": towns, "trades": trades, "fuel": fuel_item, "recycle": recycle_item}
-
-
-_counter = {"n": 0}
-
-
-def make_enterprise(
-    register,
-    *,
-    trade="fuel",
-    town="yakou",
-    status="active",
-    tier="B",
-    licence=True,
-    enterprise_type="company",
-    scale="small",
-):
-    _counter["n"] += 1
-    uscc = f"91410481MA{_counter['n']:08d}"
-    enterprise = Enterprise.objects.create(
-        uscc=uscc,
-        name=f"舞钢市测试企业{_counter['n']}",
-        township=register["towns"][town],
-        status=status,
-        enterprise_type=enterprise_type,
-        scale=scale,
-    )
-    enterprise.trades.set([register["trades"][trade]])
-    if licence and trade == "fuel":
-        Licence.objects.create(
-            enterprise=enterprise, licence_type="成品油零售经营批准证书", number=f"L{uscc}"
-        )
-    if tier:
-        RiskAssessment.objects.create(
-            enterprise=enterprise,
-            tier=tier,
-            effective_date=datetime.date(2026, 1, 1),
-            source="测试",
-        )
-    return enterprise
+# --- Fixtures (the register and the helpers: tests/plans_fixtures.py) --------------------------
 
 
 @pytest.fixture
@@ -183,30 +111,6 @@ def plan(users, lead_section):
         number="舞工信商〔2026〕12号",
         name="2026年度双随机抽查计划",
         scope="全局监管企业",
-    )
-
-
-def task_kwargs(register, section, **overrides):
-    fields = {
-        "name": "成品油零售企业抽查",
-        "kind": "non_directed",
-        "lead_section": section,
-        "window_start": datetime.date(2026, 5, 1),
-        "window_end": datetime.date(2026, 6, 30),
-        "methods": ["onsite"],
-    }
-    fields.update(overrides)
-    return fields
-
-
-def make_task(users, register, section, plan, *, items=None, m2m=None, **overrides):
-    relations = {"check_items": items or [register["fuel"]]}
-    relations.update(m2m or {})
-    return services.task_create(
-        actor=users["牵头股室"],
-        plan=plan,
-        m2m=relations,
-        **task_kwargs(register, section, **overrides),
     )
 
 

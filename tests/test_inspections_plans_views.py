@@ -16,8 +16,7 @@ from inspections.models import Plan, PlanAmendment, SamplingRate, Task, TaskRate
 from inspections.services import plans as services
 from tests.pdf_text import text_of
 from tests.permissions import assert_role_access
-
-from .test_inspections_plans import make_enterprise, make_task, register  # noqa: F401
+from tests.plans_fixtures import make_enterprise, make_task
 
 READERS = {
     Role.LEAD_SECTION,
@@ -42,7 +41,7 @@ def plan(users, lead_section):
 
 
 @pytest.fixture
-def task(users, register, section, plan):  # noqa: F811
+def task(users, register, section, plan):
     make_enterprise(register, tier="A")
     make_enterprise(register, tier="D")
     return make_task(users, register, section, plan)
@@ -142,7 +141,7 @@ class TestPermissions:
 
 class TestLeadSectionPath:
     @time_machine.travel("2026-03-10 09:00 +0800")
-    def test_draft_add_tasks_file_amend(self, client_for, register, section, lead_section):  # noqa: F811
+    def test_draft_add_tasks_file_amend(self, client_for, register, section, lead_section):
         client = client_for(Role.LEAD_SECTION)
         for tier in "ABCD":
             make_enterprise(register, tier=tier)
@@ -214,7 +213,7 @@ class TestLeadSectionPath:
         detail = client.get(reverse("inspections:plan_detail", args=[plan.pk])).content.decode()
         assert "根据上级意见修订名称" in detail
 
-    def test_directed_task_needs_a_filter(self, client_for, register, section, plan):  # noqa: F811
+    def test_directed_task_needs_a_filter(self, client_for, register, section, plan):
         client = client_for(Role.LEAD_SECTION)
         response = client.post(
             reverse("inspections:task_create"),
@@ -235,7 +234,7 @@ class TestLeadSectionPath:
         assert "定向抽查须至少设置一个筛选条件" in response.content.decode()
         assert not Task.objects.exists()
 
-    def test_adhoc_task_form_requires_reason(self, client_for, register, section, lead_section):  # noqa: F811
+    def test_adhoc_task_form_requires_reason(self, client_for, register, section, lead_section):
         client = client_for(Role.LEAD_SECTION)
         data = {
             "name": "投诉核查",
@@ -346,7 +345,7 @@ class TestDashboardAndNavigation:
         assert reverse("inspections:plan_list") in page and reverse("inspections:task_list") in page
 
 
-def test_scheme_states_scope_filters_and_rates(client_for, users, register, section, plan):  # noqa: F811
+def test_scheme_states_scope_filters_and_rates(client_for, users, register, section, plan):
     task = make_task(
         users,
         register,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """Recusal by enterprise group (集团): declared, ended, never deleted, audited; honoured by the
 eligibility selector and by the draw's frozen pool; a declaration ended before the draw does
 not apply; one made after the draw goes through the post-draw replacement."""
@@ -28,19 +27,7 @@ from inspectors.selectors import (
     inspector_eligibility,
 )
 from tests.conftest import PASSWORD
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WINDOW,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WINDOW, WITNESSES
 
 GROUP = "河南豫中石油销售集团有限公司"
 OTHER = "平顶山中原汽车贸易集团有限公司"

@@ -304,6 +304,8 @@ def test_expiry_job_renewal_and_expired(inspector, admin):
     assert old.pk
 
 
-def test_expiry_job_scheduled(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["inspectors-certificate-expiry"]
+def test_expiry_job_scheduled():
+    from config.celery_app import app
+
+    entry = app.conf.beat_schedule["inspectors-certificate-expiry"]
     assert entry["task"] == "inspectors.tasks.certificate_expiry_notify"

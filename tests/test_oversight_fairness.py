@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/draws_fixtures.py are imported by name
 """The fairness pages (oversight/views/fairness.py) on real and on seeded draws: expected
 assignments, the flag of a favoured inspector, enterprise frequency and repeats, realised vs
 configured rates, filters, xlsx exports, audit events and role access."""
@@ -22,20 +21,7 @@ from inspections.models import Draw, DrawSelection, TaskRateOverride
 from inspections.services import draws as services
 from oversight import fairness
 from oversight.navigation import OVERSIGHT_READERS
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-    uscc,
-)
+from tests.draws_fixtures import DICE, WITNESSES, uscc
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)

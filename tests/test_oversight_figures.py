@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/reports_fixtures.py are imported by name
 """oversight.figures: the precomputed report figures (VisitFigures) never disagree with the
 source tables. Every service that changes what the figures count is driven for real (draw →
 visits, joint visit, draft, submit, return, approve with its publication records, archive,
@@ -22,25 +21,12 @@ from oversight import reports
 from oversight import reports_reference as reference
 from oversight.figures import visit_figures_refresh
 from oversight.models import VisitFigures
-from tests.reports_fixtures import (  # noqa: F401
-    clear_report_cache,
+from tests.reports_fixtures import (
     complete_draw,
-    frozen,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    own_head,
-    plan,
-    report_data,
-    roster,
-    township,
-    trade,
 )
-from tests.visits_fixtures import TODAY, fill_onsite, head, jpeg_bytes  # noqa: F401
+from tests.visits_fixtures import TODAY, fill_onsite, jpeg_bytes
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 
 def figures_of(task_ids):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/reports_fixtures.py are imported by name
 """oversight.reports: each figure on the hand-built data of tests/reports_fixtures.py (the
 expected numbers are worked out in its docstring), in a constant number of queries."""
 
@@ -11,24 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from inspections.models import Task
 from oversight import reports
 from oversight.figures import visit_figures_refresh
-from tests.reports_fixtures import (  # noqa: F401
-    clear_report_cache,
-    complete_draw,
-    frozen,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    own_head,
-    plan,
-    report_data,
-    roster,
-    township,
-    trade,
-)
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 
 def test_task_figures_by_hand(report_data):

@@ -1,32 +1,16 @@
-# ruff: noqa: F811 - the fixtures of tests/reports_fixtures.py are imported by name
 """oversight/dashboard.py: the completion chart for the lead section and section heads, the
 inspector's open visits, the section head's review queue, the lead section's tasks to draw."""
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from django.test import RequestFactory
 
 from accounts.roles import Role
 from inspections.models import Visit
 from oversight import dashboard
-from tests.reports_fixtures import (  # noqa: F401
-    clear_report_cache,
-    complete_draw,
-    frozen,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    own_head,
-    plan,
-    report_data,
-    roster,
-    township,
-    trade,
-)
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 
 def panels_for(user) -> dict:

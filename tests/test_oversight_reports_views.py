@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/reports_fixtures.py are imported by name
 """The report pages, their xlsx and PDF exports: who may see what, the numbers as shown and as
 read back from the files, the audit events of viewing and exporting, constant query counts."""
 
@@ -16,24 +15,8 @@ from accounts.roles import Role
 from audit.models import AuditEvent
 from oversight.reports import ALL_SECTIONS_ROLES, REPORT_ROLES
 from tests.permissions import assert_role_access
-from tests.reports_fixtures import (  # noqa: F401
-    clear_report_cache,
-    complete_draw,
-    frozen,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    own_head,
-    plan,
-    report_data,
-    roster,
-    township,
-    trade,
-)
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 INDEX = reverse("oversight:report_index")
 

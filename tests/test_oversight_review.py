@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """The discipline group's audit views (oversight/views/review.py): draws re-verified on view,
 edits after submission/approval, returns, corrections, objections, publication deadlines,
 the red-flags panel, role access, xlsx exports and the audit events of viewing and exporting."""
@@ -21,24 +20,12 @@ from inspections.services import visits as services
 from oversight.selectors import review as selectors_review
 from tests.conftest import PASSWORD
 from tests.permissions import assert_role_access
-from tests.visits_fixtures import (  # noqa: F401
-    draw,
+from tests.visits_fixtures import (
     fill_onsite,
-    frozen,
-    head,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
     recorders,
-    roster,
-    township,
-    trade,
-    visit,
 )
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 DRAWS = reverse("oversight:review_draws")
 RECORDS = reverse("oversight:review_records")

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/*_fixtures.py are imported by name
 """Scale-out: two web processes (gunicorn) and two Celery workers against one PostgreSQL and one
 Redis, as docs/deploy.md ("Scale-out") describes them.
 
@@ -37,26 +36,7 @@ from audit.models import AuditEvent
 from core.models import Notification
 from disclosure.models import PublicationRecord
 from inspections.models import Draw
-from tests.disclosure_publication_fixtures import (  # noqa: F401 - fixtures
-    D,
-    check_item,
-    inspector_user,
-    make_enterprise,
-    make_record,
-    plan,
-    task,
-)
-from tests.draws_fixtures import (  # noqa: F401 - fixtures
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.disclosure_publication_fixtures import D
 
 pytestmark = [
     pytest.mark.postgres,

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """The printed documents (检查通知书, 企业执法检查登记表, 实地核查记录表) and batch printing:
 the text extracted with pypdf has the Chinese strings, every font is embedded, the document
 number and the official date are there; blank forms print without results."""
@@ -10,25 +9,13 @@ from pypdf import PdfReader
 
 from inspections.selectors import visits as selectors
 from inspections.services import visits as services
-from tests.visits_fixtures import (  # noqa: F401
+from tests.visits_fixtures import (
     complete_draw,
-    draw,
     fill_onsite,
-    frozen,
-    head,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
     recorders,
-    roster,
-    township,
-    trade,
-    visit,
 )
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 
 def text_of(pdf: bytes) -> str:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """The scheme's visit schedule (检查方案 art. 6(4): the visit date of each enterprise): working
 days from the holiday calendar, an even spread in ticket order, the per-inspector daily limit,
 an unpublished year scheduled Monday to Friday and said so, the same dates before and after the
@@ -19,25 +18,13 @@ from inspections.selectors import visits as selectors
 from inspections.services import visits as services
 from inspectors.models import StatusPeriod
 from tests.pdf_text import text_of
-from tests.visits_fixtures import (  # noqa: F401
+from tests.visits_fixtures import (
     TODAY,
     complete_draw,
-    draw,
-    frozen,
-    head,
-    inspector_users,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
     recorders,
-    roster,
-    township,
-    trade,
-    visit,
 )
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 D = datetime.date
 

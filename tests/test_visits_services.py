@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """Visit services: creation from draws (replacements, joint visits), the state machine and its
 guards, the on-site rules (art. 10), result categories, non-cooperation (art. 12), evidence
 versions, optimistic locking, double submit, review, archive (art. 13), transfers (art. 11),
@@ -29,29 +28,17 @@ from inspections.services import draws as draw_services
 from inspections.services import visits as services
 from inspections.signals import visit_approved
 from inspectors.models import Certificate
-from tests.visits_fixtures import (  # noqa: F401
+from tests.visits_fixtures import (
     TODAY,
     category,
     complete_draw,
-    draw,
     fill_onsite,
-    frozen,
-    head,
-    inspector_users,
-    item,
     jpeg_bytes,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
     png_bytes,
     recorders,
-    roster,
-    township,
-    trade,
-    visit,
 )
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 
 def events(kind):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """Visit pages: role access for every view (each role + anonymous), the recording page and its
 autosave (htmx), conflicts shown without losing input, double submit, the signature canvas
 endpoint, uploads, review, transfers, follow-up and the archive list."""
@@ -13,28 +12,15 @@ from accounts.roles import BUSINESS_READERS, Role
 from inspections.models import FollowUp, LeadTransfer, Visit, VisitEvidence
 from inspections.services import visits as services
 from tests.permissions import assert_role_access
-from tests.visits_fixtures import (  # noqa: F401
-    TODAY,
+from tests.visits_fixtures import (
     category,
-    draw,
     fill_onsite,
-    frozen,
-    head,
-    inspector_users,
-    item,
     jpeg_bytes,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
     png_bytes,
     recorders,
-    roster,
-    township,
-    trade,
-    visit,
 )
+
+pytestmark = pytest.mark.usefixtures("visits_today")
 
 READERS = set(BUSINESS_READERS)
 
@@ -170,6 +156,19 @@ def test_autosave_saves_and_returns_new_version(visit, team_client):
     assert 'id="visit-version" value="2"' in body and 'hx-swap-oob="true"' in body
     visit.refresh_from_db()
     assert visit.place == "舞钢市垭口街道建设路1号" and visit.status == Visit.Status.IN_PROGRESS
+
+
+def test_a_check_end_before_its_start_is_refused_by_the_form(visit, team_client):
+    page = team_client.get(reverse("inspections:visit_record", args=[visit.pk]))
+    data = form_data(page)
+    data["check_start"], data["check_end"], data["place"] = "2026-12-03", "2026-12-02", "新地址"
+    response = team_client.post(
+        reverse("inspections:visit_autosave", args=[visit.pk]), data, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert "检查结束日期：检查结束日期不能早于开始日期。" in body
+    visit.refresh_from_db()
+    assert visit.place != "新地址" and visit.version == 1  # nothing written
 
 
 def _autosave_every_30_seconds(client, url, data, start, minutes):

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """Fixtures for the visit tests (imported by tests/test_visits_*.py): a completed draw over a
 small population, inspectors with login accounts, and a visit made from it."""
 
@@ -13,26 +12,16 @@ from accounts.roles import Role
 from inspections.models import ResultCategory, Visit
 from inspections.services import draws as draw_services
 from inspections.services import visits as services
-from tests.draws_fixtures import (  # noqa: F401
-    DICE,
-    WITNESSES,
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
+from tests.draws_fixtures import DICE, WITNESSES
 
 NOW = datetime.datetime(2026, 12, 3, 2, 0, tzinfo=datetime.UTC)  # 10:00 in Wugang
 TODAY = datetime.date(2026, 12, 3)
 
 
-@pytest.fixture(autouse=True)
-def frozen():
+@pytest.fixture
+def visits_today():
+    """Today is Thursday 2026-12-03, 10:00 in Wugang (the visit modules use it for every test:
+    ``pytestmark = pytest.mark.usefixtures("visits_today")``)."""
     with time_machine.travel(NOW, tick=False):
         yield
 

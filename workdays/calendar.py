@@ -28,6 +28,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .models import CalendarDay, CalendarYear
+
 DEFAULT_WORKING_DAYS = 20  # art. 15
 _CACHE_PREFIX = "disclosure:calendar:rev:"
 _CACHE_SECONDS = 24 * 3600
@@ -89,8 +91,6 @@ class _Revision:
 
 def _published_index() -> dict[int, _Revision]:
     """{year: its published revision} — one small query."""
-    from .models import CalendarYear
-
     rows = CalendarYear.objects.filter(status=CalendarYear.Status.PUBLISHED).values_list(
         "year", "id", "content_key"
     )
@@ -105,8 +105,6 @@ def _revision_days(revision: _Revision) -> dict[dt.date, tuple[str, str]]:
     key = f"{_CACHE_PREFIX}{revision.content_key}"
     packed = cache.get(key)
     if packed is None:
-        from .models import CalendarDay
-
         rows = CalendarDay.objects.filter(calendar_year_id=revision.id).values_list(
             "date", "kind", "holiday_name"
         )

@@ -123,38 +123,8 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Apps add their periodic jobs here (see docs/contracts.md, "Background jobs").
-CELERY_BEAT_SCHEDULE: dict = {}
-# inspectors (issue 4): daily certificate-expiry notices, 07:10 Asia/Shanghai.
-from celery.schedules import crontab as _inspectors_crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE["inspectors-certificate-expiry"] = {
-    "task": "inspectors.tasks.certificate_expiry_notify",
-    "schedule": _inspectors_crontab(hour=7, minute=10),
-}
-# disclosure (issue 7): the daily publication-deadline scan, 07:30 Asia/Shanghai (after the
-# certificate job; it also runs that job, which is idempotent).
-CELERY_BEAT_SCHEDULE["disclosure-deadline-scan"] = {
-    "task": "disclosure.tasks.deadline_scan",
-    "schedule": _inspectors_crontab(hour=7, minute=30),
-}
-# core: notification e-mails the deadline scan's set-based INSERTs wrote, and lost / failed
-# ones, are (re-)queued every 10 minutes (the scan task also sweeps right after each run).
-CELERY_BEAT_SCHEDULE["core-notification-email-sweep"] = {
-    "task": "core.tasks.notification_email_sweep",
-    "schedule": _inspectors_crontab(minute="*/10"),
-}
-# oversight (issue 8): every performed draw re-verified nightly, 02:30 Asia/Shanghai, so an
-# altered draw raises the discipline group's red flag without anyone opening it.
-CELERY_BEAT_SCHEDULE["oversight-draws-verify-all"] = {
-    "task": "oversight.tasks.draws_verify_all",
-    "schedule": _inspectors_crontab(hour=2, minute=30),
-}
-# accounts (issue 21): login-throttle rows whose window and lock have ended, 03:10.
-CELERY_BEAT_SCHEDULE["accounts-login-throttle-prune"] = {
-    "task": "accounts.tasks.login_throttle_prune",
-    "schedule": _inspectors_crontab(hour=3, minute=10),
-}
+# Periodic jobs: each app declares its own on its AppConfig (``beat_schedule``);
+# config/celery_app.py collects them (docs/architecture.md, "Background jobs").
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -31,6 +31,10 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import xlrd
+from defusedxml import ElementTree
+from python_calamine import CalamineWorkbook
+
 from .cells import Column, Row, SpreadsheetError, Table, _header_key, clean_text, unescape_text
 
 # --- format detection and guards --------------------------------------------------------------
@@ -110,7 +114,6 @@ _CELL_REF = re.compile(
 
 
 def _first_sheet_path(archive: zipfile.ZipFile, index: int = 0) -> str:
-    from defusedxml import ElementTree
 
     ns = {
         "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -155,7 +158,6 @@ def _column_index(letters: str) -> int:
 
 
 def _xls_formula_guard(data: bytes, headers_row: list) -> None:
-    import xlrd
 
     book = xlrd.open_workbook(file_contents=data, on_demand=True)
     mem, pos, size = book.mem, book.base, len(book.mem)
@@ -235,7 +237,6 @@ def open_table(
     else:
         if fmt == "xlsx":
             archive = zip_guard(data, max_unzipped_bytes=max_unzipped_bytes)
-        from python_calamine import CalamineWorkbook
 
         try:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))

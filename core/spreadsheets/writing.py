@@ -11,6 +11,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
 from .cells import escape_text
 
 # --- writing ----------------------------------------------------------------------------------
@@ -29,15 +34,10 @@ def write_xlsx(
 
     Text cells are formula-escaped; dates get a date format. ``notes`` adds a second sheet
     "说明" (header, explanation) — the import reads only the first sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
     for index, width in enumerate(widths or [], start=1):
-        from openpyxl.utils import get_column_letter
-
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE6F2")

@@ -17,14 +17,17 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.roles import Role
+from accounts.roles import BUSINESS_READERS, Role
 from audit.services import audit_record
+from core.background import task_named
 from core.models import StoredFile
 from core.spreadsheets import Column, SpreadsheetError, open_table, parse_date
+from core.uploads import file_open, file_store, register_file_purpose
 from inspections.signals import visits_changed
 
 from ..exports import ExportRow, JsonExporter, XlsxExporter, correction_remark
 from ..models import ExportBatch, ExportBatchItem, FeedbackImport, PublicationRecord
+from ..selectors import batch_is_whole
 from .common import Status, _require
 
 SYNC_BUILD_MAX_ROWS = 5000  # bigger batches are built by a Celery task with a progress bar
@@ -238,9 +241,8 @@ def batch_start(batch: ExportBatch) -> None:
     if batch.row_count <= SYNC_BUILD_MAX_ROWS:
         batch_build(batch_id=batch.pk)
     else:
-        from ..tasks import export_batch_build
-
-        transaction.on_commit(lambda: export_batch_build.delay(batch.pk))
+        build = task_named("disclosure.tasks.export_batch_build")
+        transaction.on_commit(lambda: build.delay(batch.pk))
 
 
 # --- platform feedback ------------------------------------------------------------------------
@@ -264,12 +266,9 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
     batch item (within ``batch`` when given). Accepted → 已公示 with the 公示日期 (or today);
     rejected → 被退回 with the error, listed for fixing and taken by the next batch. A file
     error refuses the whole file."""
-    from core.uploads import file_store
-
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以导入平台反馈。")
     with transaction.atomic():
         stored = file_store(upload=upload, purpose=FEEDBACK_PURPOSE, actor=actor)
-        from core.uploads import file_open
 
         with file_open(stored) as handle:
             data = handle.read()
@@ -412,10 +411,6 @@ def on_time_rate(records=None) -> dict:
 def _can_read_export(user, stored) -> bool:
     """A batch's files hold every row of the batch: only a user who may see all of them (the
     same rule as the download links on the batch page) may download them."""
-    from accounts.roles import BUSINESS_READERS
-
-    from ..selectors import batch_is_whole
-
     if not (user.is_authenticated and user.has_role(*BUSINESS_READERS)):
         return False
     batch = ExportBatch.objects.filter(Q(xlsx_file=stored) | Q(json_file=stored)).first()
@@ -427,7 +422,5 @@ def _can_read_feedback(user, stored) -> bool:
 
 
 def register_purposes() -> None:
-    from core.uploads import register_file_purpose
-
     register_file_purpose(EXPORT_PURPOSE, kinds={"xlsx"}, can_read=_can_read_export)
     register_file_purpose(FEEDBACK_PURPOSE, kinds={"xlsx"}, can_read=_can_read_feedback)

@@ -11,13 +11,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
 from audit.services import audit_record
 from core.models import Notification
+from inspections.models import Visit, VisitItemResult
 from inspections.signals import visits_changed
 from workdays.calendar import DEFAULT_WORKING_DAYS, WorkingCalendar
 
@@ -101,8 +104,6 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
 
     Each result is published under the task of the visit that holds its check item (a joint
     visit covers several tasks). Safe to run twice: records are keyed by the result id."""
-    from inspections.models import Visit, VisitItemResult
-
     visit = (
         Visit.objects.select_related("task", "task__plan", "enterprise", "section", "approved_by")
         .filter(pk=visit_id)
@@ -275,8 +276,6 @@ _CONFLICT = "ON CONFLICT (recipient_id, key) DO NOTHING"  # PostgreSQL and SQLit
 
 
 def _sql_parts(deadlines: list[dt.date]) -> dict:
-    from accounts.models import User
-
     if connection.vendor == "postgresql":
         compact, dashed = "to_char(r.deadline, 'YYYYMMDD')", "to_char(r.deadline, 'YYYY-MM-DD')"
     else:  # SQLite stores dates as YYYY-MM-DD text
@@ -322,8 +321,6 @@ def _notify_inspectors(level: str, left: int | None, deadlines: list[dt.date]) -
 
 def _notify_sections(level: str, deadlines: list[dt.date], today: dt.date) -> int:
     """One digest per section and day: the section's staff (and, when overdue, its head)."""
-    from django.contrib.auth.models import Group
-
     p = _sql_parts(deadlines)
     roles = _DIGEST_ROLES[level]
     before, after = _DIGEST_TITLES[level]
@@ -358,10 +355,6 @@ def _notify_sections(level: str, deadlines: list[dt.date], today: dt.date) -> in
 
 def publication_sweep_missing() -> int:
     """Create the records of approved visits that have none yet (a receiver that failed)."""
-    try:
-        from inspections.models import Visit, VisitItemResult
-    except ImportError:  # pragma: no cover
-        return 0
     visit_ids = (
         VisitItemResult.objects.filter(
             visit__status__in=list(Visit.APPROVED_STATES), visit__check_end__isnull=False

@@ -11,6 +11,7 @@ import io
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounts.demo import DEMO_PASSWORD as PASSWORD
 from accounts.models import User
@@ -22,8 +23,6 @@ from ..services import visits as services
 
 
 def _image(colour, *, fmt="JPEG") -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (480, 320), colour)
     draw = ImageDraw.Draw(image)
     draw.rectangle((40, 40, 440, 280), outline=(255, 255, 255), width=6)
@@ -34,8 +33,6 @@ def _image(colour, *, fmt="JPEG") -> bytes:
 
 
 def _signature() -> bytes:
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (640, 200), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     draw.line(

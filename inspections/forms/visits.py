@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import CheckMethod
@@ -54,7 +55,6 @@ class VisitRecordForm(forms.Form):
         if initial["check_start"] is None:
             # Shown as today (the first save starts the visit today anyway), so that the next
             # autosave does not clear the start date the first one set.
-            from django.utils import timezone
 
             initial["check_start"] = timezone.localdate()
         for m in members:
@@ -90,6 +90,13 @@ class VisitRecordForm(forms.Form):
                 choices=category_choices,
                 widget=forms.CheckboxSelectMultiple,
             )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("check_start"), data.get("check_end")
+        if start and end and end < start:
+            self.add_error("check_end", _("检查结束日期不能早于开始日期。"))
+        return data
 
     def member_rows(self):
         return [(m, self[f"m{m.pk}_present"], self[f"m{m.pk}_cert"]) for m in self.members]

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from core.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from enterprises.models import RiskTier
+from enterprises.models import ProfessionalQualification, RiskTier
 
 __all__ = [
     "Draw",
@@ -205,8 +205,6 @@ class Draw(models.Model):
 
     def required_qualification_labels(self) -> list[str]:
         """The required professional qualifications by their Chinese names, for display."""
-        from enterprises.models import ProfessionalQualification
-
         labels = dict(ProfessionalQualification.choices)
         return [labels.get(code, code) for code in self.required_qualifications]
 

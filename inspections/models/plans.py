@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from enterprises.models import RiskTier
+from enterprises.models import CheckMethod, Enterprise, RiskTier
 
 __all__ = [
     "Plan",
@@ -154,8 +154,6 @@ def _change_label(key: str) -> str:
 
 
 def _choice_labels(key: str) -> dict:
-    from enterprises.models import CheckMethod, Enterprise
-
     known = {
         "enterprise_types": Enterprise.EnterpriseType,
         "scales": Enterprise.Scale,

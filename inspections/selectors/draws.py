@@ -8,12 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.models import Enterprise
+from audit.models import AuditEvent
+from enterprises.models import Enterprise, Licence
 
+from ..drawing import evidence
 from ..drawing import verify as engine
 from ..models import Draw, DrawReplacement, DrawSelection, DrawTeamMember, JointVisit, Task
 from .plans import task_population, task_population_excluded, with_tier
@@ -136,8 +139,6 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
             trades[enterprise_id].append(_code(code))
     licensed = set()
     if "licensed" in attributes:
-        from enterprises.models import Licence
-
         licensed = set(
             Licence.objects.filter(licence_type__in=task.licence_types).values_list(
                 "enterprise_id", flat=True
@@ -376,12 +377,6 @@ def joint_visit_candidates(*, selection: DrawSelection) -> list[DrawSelection]:
     )
 
 
-def joint_visits_of(enterprise_ids) -> QuerySet[JointVisit]:
-    return JointVisit.objects.filter(enterprise_id__in=enterprise_ids).prefetch_related(
-        "selections__draw__task"
-    )
-
-
 def _frozen_pool(draw: Draw) -> dict[str, dict]:
     return {r["staff_number"]: r for r in engine.parse_inspectors(bytes(draw.inspectors_manifest))}
 
@@ -469,8 +464,6 @@ def draws_for_discipline() -> QuerySet[Draw]:
 
 def evidence_zip(draw: Draw) -> bytes:
     """The evidence package of a performed draw (same bytes every time)."""
-    from ..drawing import evidence
-
     return evidence.zip_bytes(
         folder=f"draw-{draw.pk}",
         draw=draw_document(draw),
@@ -482,6 +475,8 @@ def evidence_zip(draw: Draw) -> bytes:
     )
 
 
+# A background draw's stage and counts, written by ``services.draws`` as it computes.
+PROGRESS_KEY = "draw-progress:{}"
 PROGRESS_STAGES = {
     "queued": (_("排队等待后台计算"), 0, 0),
     "tickets": (_("计算号签并按等级抽取"), 0, 80),
@@ -492,10 +487,6 @@ PROGRESS_STAGES = {
 def draw_progress(draw: Draw) -> dict | None:
     """A background draw's progress (None when the draw is not being computed in the
     background): stage label, percent 0–100 and the counts, from the cache the task writes."""
-    from django.core.cache import cache
-
-    from ..services.draws import PROGRESS_KEY
-
     if draw.status != Draw.Status.COMMITTED or draw.perform_requested_at is None:
         return None
     if draw_failure(draw):
@@ -515,8 +506,6 @@ def draw_progress(draw: Draw) -> dict | None:
 
 def draw_events(draw: Draw, event_type: str):
     """The draw's audit events of one type, newest first."""
-    from audit.models import AuditEvent
-
     return AuditEvent.objects.filter(
         event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)
     ).order_by("-seq")

@@ -28,9 +28,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from enterprises.models import CheckItem, Enterprise, Licence, RiskAssessment, RiskTier
+from enterprises.models import CheckItem, Enterprise, Licence, RiskTier
+from enterprises.selectors import tier_subquery
 
 from ..models import Plan, SamplingRate, Task
 
@@ -177,18 +178,9 @@ def task_population_excluded(*, task: Task) -> list[Excluded]:
     return out
 
 
-def tier_subquery(day: datetime.date) -> Subquery:
-    """The tier of the day: the latest assessment effective on or before ``day``."""
-    return Subquery(
-        RiskAssessment.objects.filter(enterprise=OuterRef("pk"), effective_date__lte=day)
-        .order_by("-effective_date", "-id")
-        .values("tier")[:1]
-    )
-
-
 def with_tier(enterprises: QuerySet[Enterprise], *, day: datetime.date) -> QuerySet[Enterprise]:
     """Annotate ``tier`` (None when unrated on ``day``): the latest assessment effective on or
-    before ``day`` (the same rule as ``enterprises.selectors.tier_of_day``)."""
+    before ``day`` (``enterprises.selectors.tier_subquery``)."""
     return enterprises.annotate(tier=tier_subquery(day))
 
 

@@ -3,6 +3,7 @@ printable documents (检查通知书, 企业执法检查登记表, 实地核查�
 
 from __future__ import annotations
 
+import base64
 import datetime
 from dataclasses import dataclass, field
 
@@ -12,7 +13,9 @@ from django.utils import timezone
 
 from accounts.roles import BUSINESS_READERS, Role
 from core.pdf import cn_date, render_pdf
+from core.uploads import file_open
 from enterprises.models import CheckMethod
+from inspectors.models import Inspector
 
 from .. import scheduling
 from ..models import (
@@ -48,8 +51,6 @@ def _inspector_id(user) -> int | None:
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_visit_inspector_id"):
-        from inspectors.models import Inspector
-
         user._visit_inspector_id = (
             Inspector.objects.filter(user=user).values_list("pk", flat=True).first()
         )
@@ -355,13 +356,6 @@ def visit_non_cooperations(visit: Visit) -> list[NonCooperation]:
     return list(visit.non_cooperations.prefetch_related("evidence__file"))
 
 
-def open_follow_ups(*, section=None) -> QuerySet[FollowUp]:
-    follow_ups = FollowUp.objects.filter(closed=False).select_related("visit__enterprise")
-    if section is not None:
-        follow_ups = follow_ups.filter(visit__section=section)
-    return follow_ups.order_by("due_on", "id")
-
-
 def visit_snapshot(visit: Visit) -> dict:
     """The record as plain data: what the audit diff and the archive freeze."""
     results = visit_results(visit)
@@ -504,9 +498,6 @@ def visit_pdf(visit: Visit, kinds=("notice", "form", "onsite"), *, filled: bool 
 def _signature_data_uri(visit: Visit) -> str:
     if not visit.signature_id:
         return ""
-    import base64
-
-    from core.uploads import file_open
 
     with file_open(visit.signature) as handle:
         return "data:image/png;base64," + base64.b64encode(handle.read()).decode()

@@ -12,6 +12,7 @@ import os
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -22,8 +23,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.background import task_named
 from enterprises.fastpath import register_size_estimate
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, ProfessionalQualification
+from inspectors.models import Inspector
+from inspectors.selectors import EligibilityContext, RecusalTargets, expert_eligibility
 
 from ..drawing import document as draw_document_builder
 from ..drawing import verify as engine
@@ -38,6 +42,7 @@ from ..models import (
 )
 from ..selectors import draws as selectors
 from ..selectors.plans import task_rates
+from .plans import rounding_rule_text
 
 AGENCY_METHOD = "agency"
 logger = logging.getLogger(__name__)
@@ -54,17 +59,13 @@ def _require_lead(actor) -> None:
 
 def _rounding_text(rounding: str) -> str:
     try:
-        from .plans import rounding_rule_text
-
         return rounding_rule_text(rounding)
-    except (ImportError, ValueError):
+    except ValueError:
         return rounding
 
 
 def _inspector_pool(*, task: Task, population: selectors.Population, load) -> list[dict]:
     """inspectors.csv rows from the roster's eligibility selector (inspectors.selectors)."""
-    from inspectors.selectors import EligibilityContext, RecusalTargets
-
     items = list(task.check_items.all())
     context = EligibilityContext(
         start=task.window_start, end=task.window_end, load=load, check_items=items
@@ -96,7 +97,6 @@ def _inspector_pool(*, task: Task, population: selectors.Population, load) -> li
 def _expert_pool(*, task: Task, population: selectors.Population, specialties) -> list[dict]:
     if not specialties:
         return []
-    from inspectors.selectors import RecusalTargets, expert_eligibility
 
     results = expert_eligibility(
         start=task.window_start, end=task.window_end, enterprise=selectors.NO_ENTERPRISE
@@ -363,8 +363,7 @@ def _commit_failed(*, task: Task, actor, reason: str) -> None:
 
 
 def _enqueue_commit(task: Task, actor) -> None:
-    from ..tasks.draws import draw_commit_background
-
+    draw_commit_background = task_named("inspections.tasks_draws.draw_commit_background")
     try:
         draw_commit_background.delay(task.pk, actor.pk)
     except Exception:  # the broker is down: the request fails visibly instead of a 500
@@ -378,8 +377,6 @@ def draw_commit_run(*, task_id: int, actor_id: int) -> Draw | None:
     it only returns the live draw, if any; a run that loses to a draw frozen meanwhile returns
     that draw and records no failure. A refusal (e.g. unrated enterprises) is recorded as
     ``draw.commit_failed`` with the service's message and raised again."""
-    from django.contrib.auth import get_user_model
-
     task = Task.objects.get(pk=task_id)
     actor = get_user_model().objects.get(pk=actor_id)
     request = _commit_request(task)
@@ -425,8 +422,6 @@ def _failed_before(draw: Draw) -> bool:
 def _shortfall_message(exc: engine.Shortfall) -> str:
     name = Enterprise.objects.filter(uscc=exc.uscc).values_list("name", flat=True).first() or ""
     if exc.qualification:
-        from enterprises.models import ProfessionalQualification
-
         labels = dict(ProfessionalQualification.choices)
         label = "、".join(labels.get(q, q) for q in exc.qualification.split(","))
         return (
@@ -442,7 +437,7 @@ def _shortfall_message(exc: engine.Shortfall) -> str:
 # Draws over this many enterprises are performed by a background task with a progress bar
 # (settings.DRAW_BACKGROUND_MIN_POPULATION overrides); smaller ones in the request.
 DRAW_BACKGROUND_MIN_POPULATION = 50_000
-PROGRESS_KEY = "draw-progress:{}"
+PROGRESS_KEY = selectors.PROGRESS_KEY  # the stage the task writes, read by selectors.draw_progress
 
 
 def draw_runs_in_background(draw: Draw) -> bool:
@@ -549,8 +544,7 @@ PERFORM_STALLED_AFTER = datetime.timedelta(minutes=10)
 
 
 def _enqueue(draw_id: int) -> None:
-    from ..tasks.draws import draw_perform_background
-
+    draw_perform_background = task_named("inspections.tasks_draws.draw_perform_background")
     try:
         draw_perform_background.delay(draw_id)
     except Exception:  # the broker is down: said on the draw page, not a 500
@@ -719,8 +713,6 @@ def _perform(
 
 
 def _record_completion(*, draw: Draw, doc: dict, witnesses, now) -> None:
-    from inspectors.models import Inspector
-
     DrawWitness.objects.bulk_create(
         DrawWitness(draw=draw, order=i, name=w["name"], organisation=w["organisation"])
         for i, w in enumerate(witnesses, start=1)
@@ -800,7 +792,6 @@ def draw_void(*, actor, draw: Draw, reason: str, approver, approver_password: st
 def draw_replace(*, actor, selection: DrawSelection, out, reason: str, approver) -> DrawReplacement:
     """Post-draw recusal: ``out`` leaves the team; the next eligible in the same ranking joins."""
     _require_lead(actor)
-    from inspectors.models import Inspector
 
     reason = (reason or "").strip()
     if not reason:

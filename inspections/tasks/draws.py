@@ -8,14 +8,14 @@ module they were first written in, so messages queued before an upgrade still ru
 
 from celery import shared_task
 
+from ..services.draws import DrawError, draw_commit_run, draw_perform_run
+
 
 @shared_task(name="inspections.tasks_draws.draw_perform_background")
 def draw_perform_background(draw_id: int) -> str:
     """Perform the draw from the witnesses' inputs recorded on it. Takes the draw id; safe to
     run twice (a completed, voided or failed draw is left alone). A shortfall is recorded as
     ``draw.perform_failed`` by the service, as for a draw performed in the request."""
-    from ..services.draws import DrawError, draw_perform_run
-
     try:
         draw = draw_perform_run(draw_id=draw_id)
     except DrawError:
@@ -28,8 +28,6 @@ def draw_commit_background(task_id: int, actor_id: int) -> str:
     """Freeze the task's list (``draw_commit``) for the pending ``draw.commit_requested``.
     Takes ids; safe to run twice (with no pending request it changes nothing, and the service
     never makes a second live draw). A refusal is recorded as ``draw.commit_failed``."""
-    from ..services.draws import DrawError, draw_commit_run
-
     try:
         draw = draw_commit_run(task_id=task_id, actor_id=actor_id)
     except DrawError:

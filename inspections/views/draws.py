@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from core.errors import error_messages
+from core.pdf import pdf_response, render_pdf
 from core.permissions import READERS, role_required
 
 from ..forms.draws import ReplaceForm, SeedForm, VoidForm
@@ -26,11 +28,6 @@ from ..services import draws as services
 
 LEAD = Role.LEAD_SECTION
 EVIDENCE_ROLES = (Role.LEAD_SECTION, Role.DISCIPLINE)
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _draw(pk: int) -> Draw:
@@ -76,7 +73,7 @@ def draw_commit(request, pk: int):
         else:
             draw = services.draw_commit(actor=request.user, task=task)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
         return redirect("inspections:draw_task", task.pk)
     if background:
         status = services.draw_commit_status(task=task)
@@ -206,7 +203,7 @@ def draw_perform_requeue(request, pk: int):
     try:
         services.draw_perform_requeue(actor=request.user, draw=draw)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("已重新提交后台计算，本页显示进度。"))
     return redirect("inspections:draw_detail", draw.pk)
@@ -286,7 +283,7 @@ def draw_joint_visit(request, pk: int, selection_pk: int):
     try:
         visit = services.joint_visit_merge(actor=request.user, selection=selection)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(
             request,
@@ -309,8 +306,6 @@ def draw_evidence(request, pk: int):
 @role_required(*EVIDENCE_ROLES)
 def draw_certificate(request, pk: int):
     """抽取结果确认单 (or, before the dice, the 名单冻结确认单 with the two hashes)."""
-    from core.pdf import pdf_response, render_pdf
-
     draw = _draw(pk)
     context = {
         "draw": draw,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from core.errors import error_messages
 from core.pdf import pdf_response, render_pdf
 from core.permissions import READERS, role_required
 from enterprises.models import CheckMethod, RiskTier
@@ -35,11 +36,6 @@ from ..selectors import visits as visit_selectors
 from ..services import plans as services
 
 LEAD = Role.LEAD_SECTION
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _form_errors_to(form, exc: ValidationError) -> None:
@@ -140,7 +136,7 @@ def plan_start(request, pk: int):
         services.plan_start(actor=request.user, plan=plan)
         messages.success(request, _("计划已开始执行。"))
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     return redirect("inspections:plan_detail", plan.pk)
 
 
@@ -152,7 +148,7 @@ def plan_complete(request, pk: int):
         services.plan_complete(actor=request.user, plan=plan)
         messages.success(request, _("计划已完成。"))
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     return redirect("inspections:plan_detail", plan.pk)
 
 
@@ -329,7 +325,7 @@ def task_delete(request, pk: int):
     try:
         services.task_delete(actor=request.user, task=task)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
         return redirect("inspections:task_detail", task.pk)
     messages.success(request, _("已删除抽查任务。"))
     if plan_id:
@@ -346,7 +342,7 @@ def task_rate_override(request, pk: int):
         try:
             services.task_rate_override_set(actor=request.user, task=task, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(request, exc)
+            error_messages(request, exc)
         else:
             messages.success(request, _("已设置特别抽查比例。"))
     else:
@@ -367,7 +363,7 @@ def task_rate_override_remove(request, pk: int, tier: str):
             actor=request.user, task=task, tier=tier, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("已恢复默认抽查比例。"))
     return redirect("inspections:task_detail", task.pk)
@@ -459,7 +455,7 @@ def sampling_rate_set(request):
         try:
             services.sampling_rate_set(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(request, exc)
+            error_messages(request, exc)
         else:
             messages.success(request, _("已设置默认抽查比例，原比例保留在历史记录中。"))
     else:

@@ -17,12 +17,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import session_activity_skip
 from accounts.roles import Role
+from core.errors import error_messages
 from core.pdf import pdf_response
 from core.permissions import READERS, role_required
 
@@ -53,17 +55,13 @@ from ..models import (
 )
 from ..selectors import visits as selectors
 from ..services import visits as services
+from ..tasks.visits import visits_batch_pdf
 
 INSPECTOR = Role.INSPECTOR
 HEAD = Role.SECTION_HEAD
 CASE_WORKERS = (Role.INSPECTOR, Role.SECTION_STAFF, Role.SECTION_HEAD)
 CREATORS = (Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD)
 BATCH_SYNC_LIMIT = 30  # visits; a bigger batch is rendered by the worker (docs/visits.md)
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _visit(pk: int) -> Visit:
@@ -98,7 +96,7 @@ def _run_form(request, form, action, *, done: str, invalid: str) -> None:
     try:
         action(form.cleaned_data)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, done)
 
@@ -177,7 +175,7 @@ def task_visits_create(request, pk: int):
         for draw in Draw.objects.filter(task=task, status=Draw.Status.COMPLETED):
             created += len(services.visits_create_for_draw(actor=request.user, draw=draw))
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         if created:
             messages.success(request, _("已生成 %(n)d 条检查记录。") % {"n": created})
@@ -391,7 +389,7 @@ def visit_start(request, pk: int):
     try:
         services.visit_start(actor=request.user, visit=visit, version=form.cleaned_data["version"])
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
         return _back(visit)
     return redirect("inspections:visit_record", visit.pk)
 
@@ -408,7 +406,7 @@ def visit_submit(request, pk: int):
             actor=request.user, visit=visit, version=form.cleaned_data["version"]
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
         return redirect("inspections:visit_record", visit.pk)
     if now:
         messages.success(request, _("已提交，等待股室负责人审核。提交后本人不能再修改。"))
@@ -437,7 +435,6 @@ def visit_signature(request, pk: int):
         return JsonResponse({"error": " ".join(exc.messages)}, status=409)
     except ValidationError as exc:
         return JsonResponse({"error": "；".join(exc.messages)}, status=400)
-    from django.urls import reverse
 
     return JsonResponse(
         {
@@ -539,7 +536,7 @@ def visit_review(request, pk: int):
             )
             messages.success(request, _("已退回检查组修改。"))
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     return _back(visit)
 
 
@@ -550,7 +547,7 @@ def visit_archive(request, pk: int):
     try:
         visit = services.visit_archive(actor=request.user, visit=visit)
     except ValidationError as exc:
-        _errors(request, exc)
+        error_messages(request, exc)
     else:
         messages.success(request, _("已归档（卷宗号 %(n)s）。") % {"n": visit.archive.number})
     return _back(visit, "archive")
@@ -667,8 +664,6 @@ def task_visits_pdf(request, pk: int):
         return redirect("inspections:task_visits", task.pk)
     blank = request.GET.get("blank") == "1"
     if len(visits) > BATCH_SYNC_LIMIT:
-        from ..tasks.visits import visits_batch_pdf
-
         visits_batch_pdf.delay(task.pk, list(kinds), not blank, request.user.pk)
         messages.info(
             request,
@@ -706,7 +701,7 @@ def category_update(request, pk: int):
                 actor=request.user, category=category, **form.cleaned_data
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            error_messages(request, exc)
         else:
             messages.success(request, _("已修改检查结果类别名称（代码不变）。"))
     else:

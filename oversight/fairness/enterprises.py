@@ -7,8 +7,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Max, Value, When
 from django.utils import timezone
 
+from enterprises.models import Enterprise
+from inspections.models import DrawSelection, JointVisit
+
+from ..reports import cached_figures
 from .inspectors import scope_draws
 
 
@@ -40,8 +46,6 @@ class RepeatRow:
 
 
 def _selections(scope):
-    from inspections.models import DrawSelection
-
     return DrawSelection.objects.filter(draw__in=scope_draws(scope))
 
 
@@ -49,11 +53,6 @@ def enterprise_frequency(*, scope) -> list[YearFrequency]:
     """Per year (the task's year): how many enterprises were drawn 0, 1, 2, 3+ times by the
     completed draws in scope. The base for "0" is today's active register. Aggregated in the
     database: (year, enterprise) → count, then (year, min(count, 3)) → enterprises."""
-    from django.db import connection
-    from django.db.models import Case, Count, F, IntegerField, Max, Value, When
-
-    from enterprises.models import Enterprise
-
     per_enterprise = (
         _selections(scope)
         .annotate(y=F("draw__task__year"))
@@ -112,10 +111,6 @@ def active_register_size() -> int:
     table (≈ 80 ms), so kept in the cache under the data fingerprint of the reports — every
     change to the register goes through a service that records an audit event, which makes a
     new key."""
-    from enterprises.models import Enterprise
-
-    from ..reports import cached_figures
-
     return cached_figures(
         "active-register",
         Enterprise.objects.filter(status=Enterprise.Status.ACTIVE).count,
@@ -124,8 +119,6 @@ def active_register_size() -> int:
 
 def _repeat_pairs(scope):
     """(year, enterprise) pairs drawn two or more times, most often first (HAVING count ≥ 2)."""
-    from django.db.models import Count, F
-
     return (
         _selections(scope)
         .annotate(y=F("draw__task__year"))
@@ -143,8 +136,6 @@ def repeat_inspections(*, scope, limit: int | None = None, offset: int = 0) -> l
     """Enterprises drawn by two or more completed draws of the same year (latest year, most
     often, USCC first), at most ``limit`` from ``offset``. The repeated pairs are found in the
     database; only their selections are then read."""
-    from inspections.models import JointVisit
-
     pairs = list(
         _repeat_pairs(scope)
         .order_by("-y", "-n", "enterprise__uscc")

@@ -6,6 +6,12 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from inspections.models import Draw, DrawReplacement
+from inspectors.models import Inspector
+
 from .statistics import (
     ChiSquare,
     InspectorStat,
@@ -20,8 +26,6 @@ from .statistics import (
 def scope_draws(scope):
     """Completed (not voided) draws whose draw took place in the period; the section filter
     is the task's lead section (牵头实施股室)."""
-    from inspections.models import Draw
-
     qs = Draw.objects.filter(
         status=Draw.Status.COMPLETED,
         completed_at__date__gte=scope.start,
@@ -63,9 +67,6 @@ def _team_documents(scope) -> list[tuple[int, dict, bytes]]:
     """(draw id, the part of draw.json the replay needs, inspectors.csv) per draw in scope.
     On PostgreSQL only the teams' ``uscc`` and ``drawn`` leave the database (a draw.json also
     carries every team's ranking, skips and experts, and the tickets: ~40 times more to parse)."""
-    from django.db import connection
-    from django.db.models.expressions import RawSQL
-
     qs = scope_draws(scope).order_by("completed_at", "id")
     if connection.vendor != "postgresql":
         return [
@@ -94,9 +95,6 @@ def _team_documents(scope) -> list[tuple[int, dict, bytes]]:
 
 
 def inspector_fairness(*, scope) -> InspectorFairness:
-    from inspections.models import DrawReplacement
-    from inspectors.models import Inspector
-
     draws = _team_documents(scope)
     teams: list[TeamModel] = []
     for _draw_id, document, inspectors_csv in draws:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from inspections.drawing import verify as engine
+from inspections.selectors.plans import task_rates
 
 from .inspectors import scope_draws
 
@@ -64,8 +65,6 @@ def tier_rates(*, scope) -> tuple[list[TierRate], list[DrawTierRate]]:
     to the configured rate of the draw date (the task's TaskRateOverride or the SamplingRate in
     force), and per draw and tier the stored vs configured rate and the count the configured
     rate requires (with the draw's rounding)."""
-    from inspections.selectors.plans import task_rates
-
     detail: list[DrawTierRate] = []
     draws = (
         scope_draws(scope)

@@ -13,8 +13,14 @@ and compares the database rows with draw.json); this module never re-implements 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -34,7 +40,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
+from audit.services import audit_record
+from core.paging import rows_and_more
 from disclosure.models import Objection, PublicationRecord, PublicationVersion
+from inspections.drawing import verify as engine
 from inspections.models import (
     Draw,
     DrawReplacement,
@@ -46,9 +55,13 @@ from inspections.models import (
     Visit,
     VisitReview,
 )
+from inspections.selectors import draws as draw_selectors
 from inspections.selectors.draws import draw_verification
+from inspectors.models import Inspector
+from workdays.calendar import CalendarYearNotPublished, WorkingCalendar
 
 from ..filters import Scope
+from ..reports import cached_figures
 
 PAGE_SIZE = 20  # draws verified per page view
 LIST_LIMIT = 200  # rows of the secondary tables on a page
@@ -153,12 +166,6 @@ MEMO_SECONDS = 24 * 3600
 
 
 def _code_version() -> str:
-    import hashlib
-    from pathlib import Path
-
-    from inspections.drawing import verify as engine
-    from inspections.selectors import draws as draw_selectors
-
     digest = hashlib.sha256()
     for module in (engine, draw_selectors):
         digest.update(Path(module.__file__).read_bytes())
@@ -169,8 +176,6 @@ CODE_VERSION = _code_version()
 
 
 def _fingerprint_sql() -> str:
-    from inspectors.models import Inspector
-
     t = {
         "draw": Draw._meta.db_table,
         "sel": DrawSelection._meta.db_table,
@@ -179,7 +184,6 @@ def _fingerprint_sql() -> str:
         "insp": Inspector._meta.db_table,
         "user": User._meta.db_table,
     }
-    from django.db import connection
 
     # Only names from the models' metadata are formatted in; values are bound.
     t = {key: connection.ops.quote_name(name) for key, name in t.items()}
@@ -224,9 +228,6 @@ def _fingerprint_sql() -> str:
 
 def draw_fingerprints(draw_ids: list[int]) -> dict[int, str]:
     """{draw id: fingerprint of everything its verification reads}; {} unless PostgreSQL."""
-    from django.conf import settings
-    from django.db import connection
-
     if (
         not draw_ids
         or connection.vendor != "postgresql"
@@ -243,9 +244,6 @@ def _memo_key(draw_id: int) -> str:
 
 
 def _memo_get(draw_id: int, fingerprint: str) -> list[str] | None:
-    from django.core import signing
-    from django.core.cache import cache
-
     value = cache.get(_memo_key(draw_id))
     if not value:
         return None
@@ -259,9 +257,6 @@ def _memo_get(draw_id: int, fingerprint: str) -> list[str] | None:
 
 
 def _memo_set(draw_id: int, fingerprint: str, problems: list[str]) -> None:
-    from django.core import signing
-    from django.core.cache import cache
-
     value = signing.dumps(
         {"id": draw_id, "fp": fingerprint, "v": CODE_VERSION, "problems": problems},
         salt="oversight.draw-verification",
@@ -354,9 +349,7 @@ def draw_page(scope: Scope, *, actor=None, status: str = "", before: int | None 
     qs = draws_in_scope(scope, status=status)
     if before is not None:
         qs = qs.filter(pk__lt=before)
-    draws = list(_with_related(qs)[: PAGE_SIZE + 1])
-    has_next = len(draws) > PAGE_SIZE
-    draws = draws[:PAGE_SIZE]
+    draws, has_next = rows_and_more(_with_related(qs), PAGE_SIZE)
     rows = draw_rows(draws)
     for row in rows:
         if row.problems:
@@ -376,8 +369,6 @@ def draw_export_rows(scope: Scope, *, actor=None, status: str = "") -> list[Draw
 def draw_failure_note(draw: Draw, problems: list[str], *, actor=None) -> bool:
     """Record (once per distinct set of problems) that a draw failed its verification when
     ``actor`` viewed it. Returns True if an event was written."""
-    from audit.services import audit_record
-
     last = (
         AuditEvent.objects.filter(
             event_type=VERIFICATION_FAILED, object_type=DRAW_OBJECT, object_id=str(draw.pk)
@@ -537,8 +528,6 @@ def due_soon_limit(today: datetime.date) -> datetime.date:
     """The first day that is no longer "due soon": deadlines before it have at most
     ``DUE_SOON_WORKING_DAYS`` working days left (the daily scan's reminder level). Without a
     published calendar for the days ahead, a week."""
-    from workdays.calendar import CalendarYearNotPublished, WorkingCalendar
-
     try:
         return WorkingCalendar().add_working_days(today, DUE_SOON_WORKING_DAYS + 1)
     except CalendarYearNotPublished:
@@ -601,8 +590,6 @@ def deadline_figures(scope: Scope) -> DeadlineFigures:
     """The deadline page's figures, kept in the cache like the reports' (under the data
     fingerprint: any recorded change, a new day or another scope makes a new key), since with
     10^5 open records the three groupings take 0.2–0.3 s."""
-    from ..reports import cached_figures
-
     today = timezone.localdate()
     return cached_figures(
         "deadlines", lambda: _deadline_figures(scope, today), today, scope.as_detail()

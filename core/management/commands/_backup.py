@@ -36,8 +36,13 @@ from pathlib import Path, PurePosixPath
 import django
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_chain_verify, audit_record
+from core.models import StoredFile
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -76,14 +81,10 @@ def _safe_relative(name: str) -> PurePosixPath:
 
 
 def _audit_table() -> str:
-    from audit.models import AuditEvent
-
     return AuditEvent._meta.db_table
 
 
 def _files_table() -> str:
-    from core.models import StoredFile
-
     return StoredFile._meta.db_table
 
 
@@ -269,10 +270,6 @@ def backup_create(*, directory: Path | str) -> BackupResult:
 
 
 def _audit(event_type: str, directory: Path, manifest: dict) -> None:
-    from django.db import transaction
-
-    from audit.services import audit_record
-
     with transaction.atomic():
         audit_record(
             event_type=event_type,
@@ -385,8 +382,6 @@ def _restore_sqlite(copy: Path) -> None:
 
 
 def _check_stored_files() -> list[str]:
-    from core.models import StoredFile
-
     media_root = Path(settings.MEDIA_ROOT)
     problems = []
     for path, sha in StoredFile.objects.values_list("path", "sha256").iterator():
@@ -399,17 +394,12 @@ def _check_stored_files() -> list[str]:
 
 
 def _unapplied_migrations() -> list[str]:
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connection)
     targets = executor.loader.graph.leaf_nodes()
     return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(targets)]
 
 
 def backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResult:
-    from audit.models import AuditEvent
-    from audit.services import audit_chain_verify
-
     directory = Path(directory).expanduser().resolve()
     manifest = backup_verify(directory=directory)
     vendor = manifest["database"]["vendor"]

@@ -14,6 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from disclosure.services import batch_build, batch_create
+
 
 class Command(BaseCommand):
     help = "生成公示报送批次（xlsx + JSON），打印写出的 xlsx 文件路径。"
@@ -23,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="另存一份 xlsx 到此路径（须以 .xlsx 结尾，不覆盖）")
 
     def handle(self, *args, since=None, output=None, **options):
-        from disclosure.services import batch_build, batch_create
-
         since_date = None
         if since:
             try:

@@ -1,55 +1,17 @@
-"""The shared body of the import commands (a contract: docs/contracts.md)."""
+"""The register's import commands: one per importer kind, on core's import command."""
 
-from django.core.management.base import BaseCommand, CommandError
+from core.management.importing import ImportCommand
+from core.spreadsheets import stream_preview
+from enterprises.importers import IMPORTERS
+from enterprises.services import ImportRefused, import_apply
 
-from core.spreadsheets import OUTCOME_LABELS, stream_preview
 
-MAX_ERRORS_PRINTED = 200
-
-
-class ImportCommand(BaseCommand):
+class RegisterImportCommand(ImportCommand):
     kind = ""
+    refused = ImportRefused
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help=".xlsx / .xls / .csv（UTF-8 或 GBK）")
-        parser.add_argument("--dry-run", action="store_true", help="只校验并预览，不写入")
+    def preview(self, file):
+        return stream_preview(IMPORTERS[self.kind](), file, filename=file)
 
-    def handle(self, *args, file, dry_run, **options):
-        from enterprises.importers import IMPORTERS
-        from enterprises.services import ImportRefused, import_apply
-
-        try:
-            open(file, "rb").close()
-        except OSError as exc:
-            raise CommandError(f"无法打开文件：{file}（{exc.strerror}）") from None
-        if dry_run:
-            preview = stream_preview(IMPORTERS[self.kind](), file, filename=file)
-            self._report(preview)
-            if not preview.ok:
-                raise CommandError(f"文件有 {preview.error_count} 处错误，未写入任何数据")
-            self.stdout.write("试运行：未写入任何数据")
-            return
-        try:
-            preview, written = import_apply(actor=None, kind=self.kind, source=file, filename=file)
-        except ImportRefused as exc:
-            self._report(exc.preview)
-            raise CommandError(f"文件有 {exc.preview.error_count} 处错误，未写入任何数据") from None
-        self._report(preview)
-        self.stdout.write(
-            self.style.SUCCESS(f"已导入：新增 {written['created']}，更新 {written['updated']}")
-        )
-
-    def _report(self, preview):
-        counts = preview.counts
-        if preview.file_error is None:
-            self.stdout.write(
-                "共 {total} 行：".format(**counts)
-                + "，".join(
-                    f"{OUTCOME_LABELS[k]} {counts[k]}"
-                    for k in ("new", "updated", "unchanged", "error")
-                )
-            )
-        for error in preview.errors[:MAX_ERRORS_PRINTED]:
-            self.stderr.write(str(error) if error.row else error.message)
-        if preview.error_count > MAX_ERRORS_PRINTED:
-            self.stderr.write(f"……另有 {preview.error_count - MAX_ERRORS_PRINTED} 处错误未列出")
+    def apply(self, file):
+        return import_apply(actor=None, kind=self.kind, source=file, filename=file)

@@ -1,6 +1,6 @@
-from ._importing import ImportCommand
+from ._importing import RegisterImportCommand
 
 
-class Command(ImportCommand):
+class Command(RegisterImportCommand):
     help = "导入随机抽查事项清单。任何一行有错则全部不写入，退出码非零"
     kind = "check_items"

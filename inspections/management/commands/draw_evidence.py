@@ -9,6 +9,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from inspections.models import Draw
+from inspections.selectors.draws import evidence_zip
+
 
 class Command(BaseCommand):
     help = (
@@ -20,9 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("out", help="输出的 zip 文件路径")
 
     def handle(self, *args, **options):
-        from inspections.models import Draw
-        from inspections.selectors.draws import evidence_zip
-
         draw = Draw.objects.filter(pk=options["draw_id"]).first()
         if draw is None:
             raise CommandError(f"抽取 {options['draw_id']} 不存在")

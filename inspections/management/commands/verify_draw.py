@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inspections.drawing import evidence
 from inspections.drawing import verify as engine
+from inspections.models import Draw
+from inspections.selectors.draws import draw_verification, joint_visit_records
 
 
 class Command(BaseCommand):
@@ -47,9 +49,6 @@ class Command(BaseCommand):
         self.stdout.write(f"OK {label}")
 
     def _from_database(self, pk: int):
-        from inspections.models import Draw
-        from inspections.selectors.draws import draw_verification, joint_visit_records
-
         draw = Draw.objects.filter(pk=pk).first()
         if draw is None:
             raise CommandError(f"抽取 {pk} 不存在")

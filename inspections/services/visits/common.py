@@ -5,7 +5,10 @@ version check, the role checks, the team notification and the result-category ru
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
+
+from core.services import notification_send
 
 from ...models import ResultCategory, Visit
 from ...selectors import visits as selectors
@@ -67,10 +70,6 @@ def _require_editable(visit: Visit) -> None:
 
 def _notify_team(visit: Visit, *, key: str, title: str, body: str, skip=None) -> None:
     """Notify every team member with a login (but ``skip``), linking to the visit."""
-    from django.urls import reverse
-
-    from core.services import notification_send
-
     link = reverse("inspections:visit_detail", args=[visit.pk])
     for member in visit.members.select_related("inspector__user"):
         user = member.inspector.user

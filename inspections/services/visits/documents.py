@@ -8,8 +8,11 @@ import hashlib
 import json
 
 from django.db import transaction
+from django.urls import reverse
 
 from audit.services import audit_record
+from core.models import Notification, StoredFile
+from core.services import notification_send
 from core.uploads import AUDIO_KINDS, file_store, register_file_purpose
 
 from ...selectors import visits as selectors
@@ -36,11 +39,6 @@ def batch_pdf_store(*, actor, task, kinds, filled: bool = True):
     """Batch printing in the background: render every chosen document of the task's visits as
     one PDF, store it and tell the requester where to download it (safe to run twice: the
     notification is sent once per content)."""
-    from django.urls import reverse
-
-    from core.models import Notification, StoredFile
-    from core.services import notification_send
-
     visits = list(selectors.visit_list(task_id=task.pk))
     # What is printed (the visits at their versions, the documents, blank or filled): the same
     # request run twice renders and notifies once.

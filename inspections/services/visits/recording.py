@@ -25,7 +25,6 @@ from ...models import (
     JointVisit,
     NonCooperation,
     ResultCategory,
-    SignerRole,
     SigningForm,
     Visit,
     VisitEvidence,
@@ -286,7 +285,9 @@ def visit_save_draft(
     results: dict | None = None,
 ) -> tuple[Visit, bool]:
     """Save what has been entered so far (autosave and the save button). Only the combination
-    rules of result categories are enforced here; completeness is checked on submit.
+    rules of result categories and the order of the check dates are enforced here; completeness
+    is checked on submit. The values come cleaned by ``forms.visits.VisitRecordForm`` (choices
+    checked, text trimmed, an empty date as None).
 
     ``fields``: subset of RECORD_FIELDS. ``members``: {member_id: {"present", "certificate_number"}}.
     ``results``: {result_id: {"method", "checked", "finding", "categories": [ids]}}.
@@ -301,14 +302,6 @@ def visit_save_draft(
         for name, value in fields.items():
             if name not in RECORD_FIELDS:
                 continue
-            if isinstance(value, str):
-                value = value.strip()
-            if name in ("check_start", "check_end") and value == "":
-                value = None
-            if name == "signer_role" and value not in ("", *SignerRole.values):
-                raise VisitError("签字人身份无效。")
-            if name == "signing_form" and value not in ("", *SigningForm.values):
-                raise VisitError("确认方式无效。")
             if getattr(visit, name) != value:
                 setattr(visit, name, value)
                 changed_fields.append(name)
@@ -320,7 +313,7 @@ def visit_save_draft(
             if member is None:
                 raise VisitError("检查组成员不属于本次检查。")
             present = bool(data.get("present"))
-            number = (data.get("certificate_number") or "").strip()
+            number = data.get("certificate_number") or ""
             if (member.present, member.certificate_number) != (present, number):
                 member.present, member.certificate_number = present, number
                 member.save(update_fields=["present", "certificate_number"])
@@ -338,9 +331,7 @@ def visit_save_draft(
             dirty = []
             for name in ("method", "checked", "finding"):
                 if name in data:
-                    value = (data[name] or "").strip()
-                    if name == "method" and value not in ("", *CheckMethod.values):
-                        raise VisitError("检查方式无效。")
+                    value = data[name] or ""
                     if getattr(result, name) != value:
                         setattr(result, name, value)
                         dirty.append(name)

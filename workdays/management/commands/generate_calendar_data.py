@@ -34,7 +34,7 @@ def notice_year(day: dt.date) -> int:
 
 
 def build(first: int, last: int) -> dict:
-    try:
+    try:  # a development dependency: the command says so when it is missing
         from chinese_calendar import constants
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise CommandError(
