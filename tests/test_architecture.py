@@ -18,6 +18,7 @@ def test_each_app_declares_its_own_beat_entries():
         "inspectors-certificate-expiry": "inspectors.tasks.certificate_expiry_notify",
         "disclosure-deadline-scan": "disclosure.tasks.deadline_scan",
         "oversight-draws-verify-all": "oversight.tasks.draws_verify_all",
+        "accounts-login-throttle-prune": "accounts.tasks.login_throttle_prune",
     }
     assert schedule["oversight-draws-verify-all"]["schedule"].hour == {2}
     assert schedule == beat_schedule(settings.INSTALLED_APPS)
