@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 
@@ -8,14 +8,7 @@ urlpatterns = [
     path("security/", views.security_overview, name="security_overview"),
     path("verify/", views.chain_verify, name="chain_verify"),
     path("checkpoints/", views.checkpoint_list, name="checkpoint_list"),
-    re_path(
-        r"^checkpoints/(?P<name>e\d{4,}-s\d{12,}-\d{8}T\d{12}Z)\.json$",
-        views.checkpoint_json,
-        name="checkpoint_json",
-    ),
-    re_path(
-        r"^checkpoints/(?P<name>e\d{4,}-s\d{12,}-\d{8}T\d{12}Z)\.pdf$",
-        views.checkpoint_pdf,
-        name="checkpoint_pdf",
-    ),
+    # The name is checked against the store's own pattern by the view (404 otherwise).
+    path("checkpoints/<slug:name>.json", views.checkpoint_json, name="checkpoint_json"),
+    path("checkpoints/<slug:name>.pdf", views.checkpoint_pdf, name="checkpoint_pdf"),
 ]

@@ -352,3 +352,13 @@ def test_an_honest_restore_of_an_older_backup_passes_and_a_hand_made_one_does_no
         assert conn.execute("SELECT COUNT(*) FROM audit_auditevent").fetchone() == (6,)
     finally:
         conn.close()
+
+
+def test_checkpointing_the_same_head_twice_at_one_instant_gives_one_file(db, store):
+    import time_machine
+
+    _events(2)
+    with time_machine.travel("2026-12-07 02:10:00+08:00", tick=False):
+        first = audit_checkpoint_create()[1]
+        second = audit_checkpoint_create()[1]
+    assert first == second and len(list(store.iterdir())) == 1
