@@ -137,7 +137,10 @@ def audit_chain_verify(*, chunk_size: int = 2000, anchored: bool = True) -> Chai
     counts = {"checkpoints": len(pins), "superseded": superseded}
 
     expected_seq, prev_hash, checked, keyed_from = 1, GENESIS_HASH, 0, None
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+    events = AuditEvent.objects.order_by("seq")
+    if not _has_mac_column():
+        events = events.defer("mac")  # a database restored from before audit.0003, not migrated
+    for event in events.iterator(chunk_size=chunk_size):
         seq = event.seq
         if seq != expected_seq:
             return _broken(
@@ -153,8 +156,9 @@ def audit_chain_verify(*, chunk_size: int = 2000, anchored: bool = True) -> Chai
             return _broken(
                 checked, prev_hash, seq, "记录内容与其哈希不一致（记录被改动）", **counts
             )
-        if event.mac:
-            if not checkpoints.event_mac_valid(event.hash, event.mac):
+        mac = event.__dict__.get("mac")  # never a query for a deferred column
+        if mac:
+            if not checkpoints.event_mac_valid(event.hash, mac):
                 return _broken(
                     checked,
                     prev_hash,
@@ -188,6 +192,12 @@ def audit_chain_verify(*, chunk_size: int = 2000, anchored: bool = True) -> Chai
             **counts,
         )
     return ChainVerification(True, checked, prev_hash, keyed_from=keyed_from, **counts)
+
+
+def _has_mac_column() -> bool:
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, AuditEvent._meta.db_table)
+    return any(column.name == "mac" for column in columns)
 
 
 def audit_checkpoint_create() -> tuple[ChainVerification, Path | None]:
