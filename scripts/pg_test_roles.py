@@ -3,7 +3,8 @@
 Given only DATABASE_URL naming PostgreSQL (a role that may create roles, e.g. ``postgres``),
 creates — idempotently — ``<db>_owner`` (LOGIN CREATEDB: builds, migrates and flushes the test
 databases) and ``<db>_app`` (LOGIN only: the runtime role), and prints the shell lines that
-point DATABASE_URL at the runtime role and DATABASE_OWNER_URL at the owner. Prints nothing
+point DATABASE_URL at the runtime role and DATABASE_OWNER_URL at the owner (and keep the given
+URL as TEST_DATABASE_ADMIN_URL, for a test that writes planner statistics). Prints nothing
 (the suite runs as it is) for SQLite, or when DATABASE_OWNER_URL is already set.
 
 Usage (the Makefile): eval "$(.venv/bin/python scripts/pg_test_roles.py)"
@@ -51,6 +52,9 @@ def main() -> int:
     for kind, variable in (("app", "DATABASE_URL"), ("owner", "DATABASE_OWNER_URL")):
         netloc = f"{quote(roles[kind])}:{quote(PASSWORDS[kind])}@{host}:{port}"
         print(f"export {variable}={shlex.quote(f'postgres://{netloc}/{database}')}")
+    # The role that created them, for the one test that must write a system catalog
+    # (tests/test_draws_commit_background.py: planner statistics in pg_class).
+    print(f"export TEST_DATABASE_ADMIN_URL={shlex.quote(url)}")
     return 0
 
 

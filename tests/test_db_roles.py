@@ -5,6 +5,7 @@ pg_test_roles.py); the suite builds its database as the owner, whose ``migrate``
 runtime role its privileges; these tests connect as the runtime role."""
 
 import importlib
+import io
 import os
 from contextlib import contextmanager
 
@@ -169,7 +170,7 @@ def test_the_grants_are_exactly_the_documented_ones(db, runtime):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_app_works_as_the_runtime_role(
-    runtime, lead, lead2, make_task, make_enterprises, roster, inspector_users, users
+    runtime, lead, lead2, make_task, make_enterprises, roster, inspector_users, users, tmp_path
 ):
     make_enterprises({"A": 2, "D": 1})
     first, second = make_task(), make_task()
@@ -204,6 +205,9 @@ def test_the_app_works_as_the_runtime_role(
             cursor.execute("UPDATE audit_auditevent SET reason = 'x'")
         result = audit_chain_verify()
         assert result.ok and result.checked == AuditEvent.objects.count()
+        # The nightly backup runs as the application too: pg_dump only reads.
+        call_command("create_backup", str(tmp_path / "backup"), stdout=io.StringIO())
+        assert (tmp_path / "backup" / "database.dump").read_bytes()[:5] == b"PGDMP"
 
 
 def test_the_truncate_switch_exists_only_in_the_test_settings(db, runtime):
