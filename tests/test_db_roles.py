@@ -240,3 +240,33 @@ def test_db_grant_runtime_is_idempotent_and_refuses_the_owner_itself(db, runtime
         call_command("db_grant_runtime", role=connection.settings_dict["USER"])
     with pytest.raises(CommandError, match="不存在"):
         call_command("db_grant_runtime", role="no_such_role_here")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_load_import_as_the_runtime_role_takes_the_ordinary_path(
+    runtime, section, lead_section, other_section, monkeypatch
+):
+    """Bulk-load mode drops and rebuilds indexes and runs ANALYZE, which only the owner may:
+    as the runtime role the same import is written the ordinary way, whole."""
+    from enterprises import fastpath
+    from enterprises.demo import seed_reference
+    from enterprises.models import Enterprise
+    from enterprises.services import import_apply
+    from tests.test_enterprises_import import row, xlsx
+
+    seed_reference()
+    monkeypatch.setattr(fastpath, "BULK_MIN_ROWS", 10)
+    monkeypatch.setattr(fastpath, "_reltuples", lambda cursor: 0)  # an empty register
+    with connection.cursor() as cursor:
+        assert fastpath._bulk_wanted(cursor, 30)  # the owner would bulk-load
+    used = []
+    original = fastpath.pg_insert_staged
+    monkeypatch.setattr(
+        fastpath, "pg_insert_staged", lambda **kw: used.append(original(**kw)) or used[-1]
+    )
+    with _app_as_runtime_role(runtime):
+        _, written = import_apply(
+            actor=None, kind="enterprises", source=xlsx([row(i) for i in range(1, 31)])
+        )
+        assert used == [False] and written["created"] == 30
+        assert Enterprise.objects.count() == 30
