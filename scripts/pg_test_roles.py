@@ -49,6 +49,19 @@ def main() -> int:
                     sql.SQL(verb), sql.Identifier(role), sql.Literal(PASSWORDS[kind])
                 )
             )
+        # Test databases left behind by an interrupted run of the one-role suite belong to the
+        # admin role; the owner, who creates and drops them now, must be able to drop them.
+        leftovers = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s "
+            "AND pg_get_userbyid(datdba) <> %s",
+            [f"test\\_{database}%", roles["owner"]],
+        ).fetchall()
+        for (name,) in leftovers:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(roles["owner"])
+                )
+            )
     for kind, variable in (("app", "DATABASE_URL"), ("owner", "DATABASE_OWNER_URL")):
         netloc = f"{quote(roles[kind])}:{quote(PASSWORDS[kind])}@{host}:{port}"
         print(f"export {variable}={shlex.quote(f'postgres://{netloc}/{database}')}")
