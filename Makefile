@@ -36,9 +36,11 @@ worker: install
 
 # The whole suite: SQLite by default; PostgreSQL and Redis when DATABASE_URL / REDIS_URL say so.
 # In parallel, one pytest-xdist process per core (each with its own database, media folder,
-# Redis database and Celery queue); PYTEST_WORKERS=0 runs it in one process.
+# Redis database and Celery queue); PYTEST_WORKERS=0 runs it in one process. On PostgreSQL it
+# runs with the two roles of docs/deploy.md §4 (scripts/pg_test_roles.py creates them).
 PYTEST_WORKERS ?= auto
 test: install
+	@roles="$$($(BIN)/python scripts/pg_test_roles.py)" && eval "$$roles" && \
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install

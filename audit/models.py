@@ -16,8 +16,10 @@ class AuditEvent(AppendOnlyModel):
     """One security or business event. Append-only and hash-chained:
 
     hash = SHA-256(canonical JSON of the row's fields + previous hash). The table can only grow
-    (model guard everywhere, database trigger on PostgreSQL and SQLite), and
-    ``manage.py verify_audit_chain`` recomputes the chain.
+    (model guard everywhere, database trigger on PostgreSQL and SQLite, and no privilege but
+    SELECT and INSERT for the runtime role), each row's ``mac`` and the signed checkpoints
+    outside the database anchor it (audit/checkpoints.py), and ``manage.py verify_audit_chain``
+    recomputes the chain against them.
     """
 
     class Outcome(models.TextChoices):
@@ -46,6 +48,10 @@ class AuditEvent(AppendOnlyModel):
     detail = models.JSONField("详情", default=dict, blank=True)
     prev_hash = models.CharField("前一哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)
+    # HMAC of ``hash`` under a key only the application servers hold (audit/checkpoints.py):
+    # someone with the database credentials can recompute hashes but not this. Not hashed;
+    # empty on events written before it existed.
+    mac = models.CharField("密钥签名", max_length=64, null=True, blank=True, editable=False)
 
     append_only_noun = "审计事件"
 

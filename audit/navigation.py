@@ -18,4 +18,11 @@ NAV_ITEMS = [
         group="监督",
         order=810,
     ),
+    NavItem(
+        gettext_noop("日志检查点"),
+        "audit:checkpoint_list",
+        frozenset({Role.AUDIT_ADMIN, Role.DISCIPLINE}),
+        group="监督",
+        order=820,
+    ),
 ]

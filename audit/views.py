@@ -1,8 +1,10 @@
+import json
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,11 +12,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from core.paging import rows_and_more
+from core.pdf import pdf_response, render_pdf
 from core.permissions import role_required
 
+from . import checkpoints
 from .models import AuditEvent
 from .selectors import object_type_names
-from .services import audit_chain_verify, audit_record
+from .services import audit_checkpoint_create, audit_record
 
 LOG_READERS = (Role.AUDIT_ADMIN, Role.DISCIPLINE)
 PAGE_SIZE = 50
@@ -140,7 +144,8 @@ def security_overview(request):
 @require_POST
 @role_required(Role.AUDIT_ADMIN)
 def chain_verify(request):
-    result = audit_chain_verify()
+    """Verify the chain against every checkpoint; when intact, a new checkpoint is written."""
+    result, path = audit_checkpoint_create()
     audit_record(
         event_type="audit.chain_verified",
         actor=request.user,
@@ -149,11 +154,16 @@ def chain_verify(request):
             "checked": result.checked,
             "broken_seq": result.broken_seq,
             "problem": result.problem,
+            "checkpoint": path.name if path else None,
         },
     )
     if result.ok:
         messages.success(
-            request, _("日志链完整：已核验 %(checked)s 条记录。") % {"checked": result.checked}
+            request,
+            _(
+                "日志链完整：已核验 %(checked)s 条记录，与 %(anchors)s 个检查点相符；已写入新检查点。"
+            )
+            % {"checked": result.checked, "anchors": result.checkpoints},
         )
     else:
         messages.error(
@@ -164,4 +174,61 @@ def chain_verify(request):
     # Back to the screen the button was on (a fixed choice, never a URL from the request).
     if request.POST.get("back") == "security":
         return redirect("audit:security_overview")
+    if request.POST.get("back") == "checkpoints":
+        return redirect("audit:checkpoint_list")
     return redirect("audit:event_list")
+
+
+@role_required(*LOG_READERS)
+def checkpoint_list(request):
+    """The newest signed checkpoints (files on the application server, not in the database),
+    each downloadable as its signed JSON or a printable PDF to keep on paper."""
+    return render(
+        request,
+        "audit/checkpoint_list.html",
+        {
+            "checkpoints": checkpoints.checkpoints_recent(),
+            "epoch": checkpoints.current_epoch(),
+            "directory": checkpoints.store_dir(),
+        },
+    )
+
+
+def _checkpoint_or_404(name: str) -> dict:
+    document = checkpoints.checkpoint_find(name)
+    if document is None:
+        raise Http404(_("没有这个检查点，或其签名不符。"))
+    return document
+
+
+def _downloaded(request, name: str, form: str) -> None:
+    audit_record(
+        event_type="audit.checkpoint_downloaded",
+        actor=request.user,
+        object_type="audit.checkpoint",
+        object_id=name[:64],
+        detail={"format": form},
+    )
+
+
+@role_required(*LOG_READERS)
+def checkpoint_json(request, name: str):
+    document = _checkpoint_or_404(f"{name}.json")
+    _downloaded(request, f"{name}.json", "json")
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-checkpoint-{name}.json"'
+    return response
+
+
+@role_required(*LOG_READERS)
+def checkpoint_pdf(request, name: str):
+    document = _checkpoint_or_404(f"{name}.json")
+    _downloaded(request, f"{name}.json", "pdf")
+    pdf = render_pdf(
+        "audit/checkpoint_pdf.html",
+        {"c": document, "name": f"{name}.json", "printed_by": request.user.display_name},
+    )
+    return pdf_response(pdf, f"audit-checkpoint-{name}.pdf")

@@ -27,6 +27,7 @@ def _grow_to(n: int) -> int:
     from django.db import transaction
     from django.utils import timezone
 
+    from audit.checkpoints import event_mac
     from audit.models import GENESIS_HASH, AuditEvent
 
     last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
@@ -50,6 +51,7 @@ def _grow_to(n: int) -> int:
                 prev_hash=prev,
             )
             event.hash = prev = event.compute_hash()
+            event.mac = event_mac(event.hash)  # as audit_record writes it (and verify checks)
             batch.append(event)
         with transaction.atomic():
             AuditEvent.objects.bulk_create(batch, batch_size=5_000)

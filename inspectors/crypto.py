@@ -2,7 +2,8 @@
 
 Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``). The key comes from the environment
 variable ``FIELD_ENCRYPTION_KEY`` (settings ``FIELD_ENCRYPTION_KEY``): one or more urlsafe-base64
-Fernet keys separated by commas; the first encrypts, all decrypt (key rotation). A fixed
+Fernet keys separated by commas; the first encrypts, all decrypt, and so do the earlier keys in
+``FIELD_ENCRYPTION_KEY_FALLBACKS`` (key rotation: ``manage.py rotate_field_key`` re-encrypts). A fixed
 development key is used only when DEBUG is on or under the test settings; anywhere else a
 missing key is a configuration error (and a deploy system check, ``inspectors.E001``).
 """
@@ -27,14 +28,18 @@ def dev_key_allowed() -> bool:
 def configured_keys() -> list[bytes]:
     raw = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or ""
     keys = [k.strip().encode() for k in raw.split(",") if k.strip()]
-    if keys:
-        return keys
-    if dev_key_allowed():
-        return [_DEV_KEY]
-    raise ImproperlyConfigured(
-        "FIELD_ENCRYPTION_KEY 未设置：生产环境必须通过环境变量提供字段加密密钥"
-        "（Fernet.generate_key() 生成）。"
-    )
+    if not keys:
+        if not dev_key_allowed():
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEY 未设置：生产环境必须通过环境变量提供字段加密密钥"
+                "（Fernet.generate_key() 生成）。"
+            )
+        keys = [_DEV_KEY]
+    # Earlier keys still decrypt (never encrypt) until rotate_field_key has re-encrypted.
+    for fallback in getattr(settings, "FIELD_ENCRYPTION_KEY_FALLBACKS", []) or []:
+        if fallback.strip() and fallback.strip().encode() not in keys:
+            keys.append(fallback.strip().encode())
+    return keys
 
 
 @lru_cache(maxsize=4)

@@ -44,6 +44,17 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_checkpoint_store(settings):
+    """Each test starts with no audit checkpoints: the store is a folder outside the database
+    (audit/checkpoints.py), so a test's rolled-back events would otherwise leave checkpoints
+    that the next test's log cannot hold."""
+    import shutil
+
+    yield
+    shutil.rmtree(settings.AUDIT_CHECKPOINT_DIR, ignore_errors=True)
+
+
 @pytest.fixture
 def eager():
     """Run Celery tasks in the calling thread (no broker) while the test runs."""

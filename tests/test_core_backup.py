@@ -128,7 +128,9 @@ def _restore_and_check(source, backup: Path, env: dict, target_media: Path, quer
 
 
 def _pg_url(name: str) -> str:
-    s = connection.settings_dict
+    # The application's own role: the runtime role when there are two (the restore then
+    # connects as the owner through DATABASE_OWNER_URL, and grants the runtime role again).
+    s = getattr(django_settings, "RUNTIME_DATABASE", None) or connection.settings_dict
     auth = quote(s["USER"] or "postgres")
     if s.get("PASSWORD"):
         auth += ":" + quote(s["PASSWORD"])
@@ -176,6 +178,16 @@ def test_postgres_backup_restores_into_a_fresh_database(users, media, tmp_path):
 
     try:
         _restore_and_check(source, backup, env, target_media, query, tables)
+        if django_settings.DATABASE_OWNER_URL:
+            # Restored as the owner, then the runtime role granted again: it owns nothing and
+            # may only add to the audit log (docs/deploy.md §4).
+            runtime = django_settings.DATABASE_RUNTIME_ROLE
+            owned = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = "
+            assert query(f"{owned}'{runtime}'") == 0
+            privilege = f"SELECT has_table_privilege('{runtime}', 'audit_auditevent', "
+            assert query(privilege + "'INSERT')") is True
+            assert query(privilege + "'UPDATE')") is False
+            assert query(privilege + "'TRUNCATE')") is False
         path = query(f"SELECT path FROM core_storedfile WHERE id = '{stored.pk}'")
         assert (target_media / path).read_bytes() == data
     finally:

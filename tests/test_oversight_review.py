@@ -4,6 +4,7 @@ the red-flags panel, role access, xlsx exports and the audit events of viewing a
 
 import datetime
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -37,12 +38,15 @@ ALLOWED = {Role.DISCIPLINE, Role.AUDIT_ADMIN}
 def tamper(sql: str, params) -> None:
     """Change a draw behind the application's back, as someone with database rights would:
     the model and queryset refuse it, and so do the triggers — which such a person switches off
-    (PostgreSQL: session_replication_role; SQLite: drop the trigger for the statement)."""
+    (PostgreSQL: the table's owner disables them; SQLite: drop the trigger for the statement)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER refuses pending FK checks
+            table = re.search(r"UPDATE\s+(\w+)", sql, re.IGNORECASE)[1]
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             cursor.execute(sql, params)
-            cursor.execute("SET session_replication_role = origin")
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             cursor.execute(
                 "SELECT sql FROM sqlite_master WHERE type='trigger' "

@@ -88,7 +88,8 @@ def _env(tmp_path: Path) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": url,  # the test database, which this test's rows are committed to
-        "REDIS_URL": settings.REDIS_URL,
+        # REDIS_URL as the controller was given it (inherited above): the processes' test
+        # settings add this xdist worker's offset themselves, as this process's did.
         "MEDIA_ROOT": str(tmp_path / "media"),
         "VAR_DIR": str(tmp_path / "var"),
         "PYTHONUNBUFFERED": "1",

@@ -100,6 +100,7 @@ def _production(extra_env=None, *code):
         "ALLOWED_HOSTS": "inspect.wugang.example",
         "DATABASE_URL": "",
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "AUDIT_CHECKPOINT_KEY": "prod-test-audit-" + "c" * 40,
         **(extra_env or {}),
     }
     return subprocess.run(

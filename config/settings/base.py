@@ -19,6 +19,8 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
 DEBUG = env.bool("DEBUG", default=False)
 # A development key exists only when DEBUG is on; without DEBUG the key must come from the env.
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else None)
+# Earlier keys, still accepted for sessions and signed tokens while a rotation settles in.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -29,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "import_export",
     "accounts",
     "audit",
     "core",
@@ -95,6 +96,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# PostgreSQL with two roles (docs/deploy.md §4): DATABASE_URL is the runtime role the app runs
+# as, which owns nothing; DATABASE_OWNER_URL (the operator's shell only) is the owner that
+# migrates and restores, then grants the runtime role its privileges (core/dbroles.py).
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_RUNTIME_ROLE = DATABASES["default"].get("USER", "")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ---------------------------------------------------------------------------
@@ -125,6 +131,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic jobs: each app declares its own on its AppConfig (``beat_schedule``);
 # config/celery_app.py collects them (docs/architecture.md, "Background jobs").
+
+# --- The audit chain's anchor outside the database (audit/checkpoints.py) ------------------------
+# The key lives on the application servers only, never in the database or a backup: someone
+# holding the database credentials cannot re-sign a rewritten chain. Required in production.
+AUDIT_CHECKPOINT_KEY = env.str("AUDIT_CHECKPOINT_KEY", default="")
+AUDIT_CHECKPOINT_KEY_FALLBACKS = env.list("AUDIT_CHECKPOINT_KEY_FALLBACKS", default=[])
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+# Only the test settings turn this on: the audit table's TRUNCATE guard then obeys the
+# connection flag audit.allow_truncate (pytest-django flushes with TRUNCATE). Read by migration
+# audit.0003 when it installs the trigger function; anywhere else the guard has no switch.
+AUDIT_TRUNCATE_SWITCH = False
 
 # --- Auth and login security (等保2.0 level 3, application layer) ----------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -227,6 +244,8 @@ BUREAU_DIVISION_CODE = "410481"
 # Fernet key(s) for ID numbers at rest, comma-separated (first encrypts). Required unless DEBUG
 # or the test settings (a fixed development key is used there).
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Earlier keys that still decrypt until `rotate_field_key` has re-encrypted every row.
+FIELD_ENCRYPTION_KEY_FALLBACKS = env.list("FIELD_ENCRYPTION_KEY_FALLBACKS", default=[])
 INSPECTOR_MAX_CHECKS_PER_TASK = env.int("INSPECTOR_MAX_CHECKS_PER_TASK", default=20)
 INSPECTOR_MAX_CHECKS_PER_YEAR = env.int("INSPECTOR_MAX_CHECKS_PER_YEAR", default=120)
 CERTIFICATE_EXPIRY_NOTICE_DAYS = env.int("CERTIFICATE_EXPIRY_NOTICE_DAYS", default=30)

@@ -21,9 +21,14 @@ if os.environ.get("MEDIA_ROOT", "") in ("", os.environ.get("WUGANG_TEST_MEDIA_RO
     _media = tempfile.mkdtemp(prefix=f"wugang-media-{XDIST_WORKER or 'main'}-")
     atexit.register(shutil.rmtree, _media, ignore_errors=True)
     os.environ["MEDIA_ROOT"] = os.environ["WUGANG_TEST_MEDIA_ROOT"] = _media
+if os.environ.get("AUDIT_CHECKPOINT_DIR", "") in ("", os.environ.get("WUGANG_TEST_CHECKPOINTS")):
+    # The same for the audit checkpoints' folder (outside the database, like on a server).
+    _checkpoints = tempfile.mkdtemp(prefix=f"wugang-checkpoints-{XDIST_WORKER or 'main'}-")
+    atexit.register(shutil.rmtree, _checkpoints, ignore_errors=True)
+    os.environ["AUDIT_CHECKPOINT_DIR"] = os.environ["WUGANG_TEST_CHECKPOINTS"] = _checkpoints
 
 from .base import *  # noqa: E402, F403
-from .base import CACHES, DATABASES, REDIS_URL  # noqa: E402
+from .base import CACHES, DATABASE_OWNER_URL, DATABASES, REDIS_URL, env  # noqa: E402
 
 if REDIS_URL:
     _base = re.match(r"^(redis://[^/]+)(?:/(\d+))?$", REDIS_URL)
@@ -33,6 +38,10 @@ if REDIS_URL:
         CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = f"tests-{XDIST_WORKER or 'main'}"
 
+# A fixed key for the audit checkpoints and event macs (production: from the environment).
+AUDIT_CHECKPOINT_KEY = env.str(
+    "AUDIT_CHECKPOINT_KEY", default="test-only-audit-checkpoint-key-0123456789"
+)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 NOTIFICATION_EMAIL_ENABLED = True
@@ -46,5 +55,16 @@ STORAGES = {
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The audit table's trigger refuses TRUNCATE; pytest-django flushes with TRUNCATE between
-    # transactional tests. Only the test suite's connections set this flag (docs/decisions.md).
+    # transactional tests. Only here is the trigger built with a switch (AUDIT_TRUNCATE_SWITCH,
+    # read by migration audit.0003), and only the test suite's connections set it
+    # (docs/decisions.md 110).
+    AUDIT_TRUNCATE_SWITCH = True
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c audit.allow_truncate=on"
+    # Two roles (docs/deploy.md §4): the suite builds, migrates and flushes its database
+    # (TRUNCATE, CREATE DATABASE) as the owner; tests/test_db_roles.py connects as the runtime
+    # role of DATABASE_URL, which keeps its name in DATABASE_RUNTIME_ROLE.
+    RUNTIME_DATABASE = dict(DATABASES["default"])
+    if DATABASE_OWNER_URL:
+        _owner = env.db_url_config(DATABASE_OWNER_URL)
+        for _key in ("USER", "PASSWORD", "HOST", "PORT"):
+            DATABASES["default"][_key] = _owner.get(_key, "")

@@ -51,11 +51,12 @@ def _alter_manifest(draw: Draw) -> None:
     forged = bytes(draw.manifest).replace(b"\n", b"\n9", 1)  # one USCC changed
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
+            # As the table's owner (the suite's role) would: triggers off for one statement.
+            cursor.execute("ALTER TABLE inspections_draw DISABLE TRIGGER USER")
             cursor.execute(
                 "UPDATE inspections_draw SET manifest = %s WHERE id = %s", [forged, draw.pk]
             )
-            cursor.execute("SET session_replication_role = origin")
+            cursor.execute("ALTER TABLE inspections_draw ENABLE TRIGGER USER")
         else:
             cursor.execute(
                 "SELECT sql FROM sqlite_master WHERE type='trigger' "

@@ -40,8 +40,10 @@ from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from audit import checkpoints
 from audit.models import AuditEvent
 from audit.services import audit_chain_verify, audit_record
+from core.dbroles import connected_as_owner, runtime_grant_if_two_roles
 from core.models import StoredFile
 
 MANIFEST = "manifest.json"
@@ -99,6 +101,8 @@ def read_state(cursor) -> dict:
     events = cursor.fetchone()[0]
     cursor.execute(f"SELECT seq, hash FROM {audit} ORDER BY seq DESC LIMIT 1")  # noqa: S608  # nosec B608
     head = cursor.fetchone()
+    cursor.execute(f"SELECT MIN(seq) FROM {audit} WHERE mac IS NOT NULL AND mac <> ''")  # noqa: S608  # nosec B608
+    keyed_from = cursor.fetchone()[0]
     cursor.execute(f"SELECT path, sha256 FROM {_files_table()}")  # noqa: S608  # nosec B608
     stored = {path: sha for path, sha in cursor.fetchall()}
     return {
@@ -107,6 +111,7 @@ def read_state(cursor) -> dict:
             "events": events,
             "last_seq": head[0] if head else 0,
             "last_hash": head[1] if head else "",
+            "keyed_from": keyed_from,
         },
         "stored_files": stored,
     }
@@ -240,6 +245,17 @@ def backup_create(*, directory: Path | str) -> BackupResult:
     if altered:
         warnings.append(f"{len(altered)} 个登记的文件内容与登记的哈希不一致：{altered[:5]}")
 
+    # The audit chain's head in this snapshot, signed with the application server's key: kept
+    # in the manifest (it travels with the backup) and in the checkpoint store (it stays here).
+    audit_state = state["audit"]
+    checkpoint = checkpoints.checkpoint_document(
+        seq=audit_state["last_seq"],
+        hash=audit_state["last_hash"],
+        count=audit_state["events"],
+        keyed_from=audit_state.pop("keyed_from"),
+    )
+    checkpoints.checkpoint_write(checkpoint)
+    audit_state["checkpoint"] = checkpoint
     manifest = {
         "format": FORMAT,
         "kind": "wugang-backup",
@@ -269,7 +285,7 @@ def backup_create(*, directory: Path | str) -> BackupResult:
     return BackupResult(directory, manifest, warnings)
 
 
-def _audit(event_type: str, directory: Path, manifest: dict) -> None:
+def _audit(event_type: str, directory: Path, manifest: dict, epoch: int | None = None) -> None:
     with transaction.atomic():
         audit_record(
             event_type=event_type,
@@ -281,6 +297,7 @@ def _audit(event_type: str, directory: Path, manifest: dict) -> None:
                 "audit_last_seq": manifest["audit"]["last_seq"],
                 "audit_last_hash": manifest["audit"]["last_hash"],
                 "files": len(manifest["files"]),
+                **({"restore_epoch": epoch} if epoch is not None else {}),
             },
         )
 
@@ -400,12 +417,24 @@ def _unapplied_migrations() -> list[str]:
 
 
 def backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResult:
+    """Restore as the owner role when there are two (``DATABASE_OWNER_URL``): the restored
+    tables are the owner's, and the runtime role is granted its privileges again."""
+    with connected_as_owner():
+        return _backup_restore(directory=directory, force=force)
+
+
+def _backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResult:
     directory = Path(directory).expanduser().resolve()
     manifest = backup_verify(directory=directory)
     vendor = manifest["database"]["vendor"]
     if vendor != connection.vendor:
         raise CommandError(
             f"备份来自 {vendor} 数据库，当前数据库是 {connection.vendor}：不能直接恢复。"
+        )
+    signed_head = manifest["audit"].get("checkpoint")
+    if signed_head is not None and not checkpoints.signature_valid(signed_head):
+        raise CommandError(
+            "备份清单中的审计检查点签名不符：清单被改动，或 AUDIT_CHECKPOINT_KEY 不是备份时的密钥。"
         )
     tables = _database_tables()
     if tables and not force:
@@ -427,7 +456,9 @@ def backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResu
             copied += 1
 
     expected = manifest["audit"]
-    check = audit_chain_verify()
+    # The restored chain on its own first (hashes and macs): the checkpoints made after this
+    # backup describe a history the restore is about to supersede.
+    check = audit_chain_verify(anchored=False)
     if not check.ok:
         raise CommandError(f"恢复后审计日志链断裂：序号 {check.broken_seq}，{check.problem}")
     if expected["last_seq"]:
@@ -438,6 +469,18 @@ def backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResu
             )
     if check.checked != expected["events"]:
         raise CommandError(f"恢复后审计记录数为 {check.checked}，备份清单为 {expected['events']}。")
+    runtime_grant_if_two_roles()
+    # An honest restore to an older state: a new epoch, so the later checkpoints are superseded
+    # rather than read as truncation. Then the whole chain against every anchor.
+    epoch = checkpoints.epoch_record(
+        seq=expected["last_seq"],
+        hash=expected["last_hash"],
+        from_epoch=(signed_head or {}).get("epoch", checkpoints.current_epoch()),
+        backup_created_at=manifest["created_at"],
+    )
+    check = audit_chain_verify()
+    if not check.ok:
+        raise CommandError(f"恢复后审计日志与检查点不符：序号 {check.broken_seq}，{check.problem}")
     result = RestoreResult(
         manifest=manifest,
         events=check.checked,
@@ -448,7 +491,7 @@ def backup_restore(*, directory: Path | str, force: bool = False) -> RestoreResu
         file_problems=_check_stored_files(),
     )
     try:
-        _audit("backup.restored", directory, manifest)
+        _audit("backup.restored", directory, manifest, epoch=epoch["epoch"])
     except DatabaseError:
         # An older schema than the code's audit model (migrations pending): the chain itself is
         # intact; the restore event cannot be written until ``migrate`` has run.
