@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the fixtures of tests/visits_fixtures.py are imported by name
 """The runtime role owns nothing and may only add to the append-only tables (issue 21 item 1a,
 docs/deploy.md §4). PostgreSQL with two roles: ``make test`` creates them (scripts/
 pg_test_roles.py); the suite builds its database as the owner, whose ``migrate`` grants the
@@ -24,24 +23,7 @@ from inspections.models import Draw, DrawSelection
 from inspections.services import draws as draw_services
 from inspections.services import visits as visit_services
 from tests.conftest import PASSWORD
-from tests.draws_fixtures import (  # noqa: F401
-    item,
-    lead,
-    lead2,
-    make_enterprises,
-    make_inspector,
-    make_task,
-    roster,
-    township,
-    trade,
-)
-from tests.visits_fixtures import (  # noqa: F401
-    complete_draw,
-    frozen,
-    inspector_users,
-    jpeg_bytes,
-    recorders,
-)
+from tests.visits_fixtures import complete_draw, jpeg_bytes, recorders
 
 pytestmark = pytest.mark.postgres
 
@@ -170,7 +152,16 @@ def test_the_grants_are_exactly_the_documented_ones(db, runtime):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_app_works_as_the_runtime_role(
-    runtime, lead, lead2, make_task, make_enterprises, roster, inspector_users, users, tmp_path
+    visits_today,
+    runtime,
+    lead,
+    lead2,
+    make_task,
+    make_enterprises,
+    roster,
+    inspector_users,
+    users,
+    tmp_path,
 ):
     make_enterprises({"A": 2, "D": 1})
     first, second = make_task(), make_task()
