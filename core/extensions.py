@@ -58,6 +58,7 @@ class ApprovalKind:
     check_decider: Callable[..., None] = _no_check  # (*, actor, obj, request)
     watchers: Callable[[Any], list] = _nobody  # (obj) -> users told of every step
     result_template: str = ""  # renders perform's result for the approver (once)
+    describe: Callable[[Any], str] = str  # (obj) -> the object as the approver reads it
 
 
 def app_modules(module_name: str):
