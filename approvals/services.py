@@ -75,6 +75,7 @@ def approval_request(
         raise ValidationError("申请的对象不存在。")
     reason = _reason(reason, what="申请理由")
     spec.check_request(actor=actor, obj=obj)
+    spec.check_payload(actor=actor, obj=obj, payload=payload or {})
     roles = frozenset(spec.approver_roles(actor=actor, obj=obj))
     if not roles:
         raise ValidationError("没有可以审批该申请的角色。")

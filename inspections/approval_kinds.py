@@ -46,6 +46,7 @@ APPROVAL_KINDS = [
         object_type="inspections.drawselection",
         load=_load_selection,
         check_request=services.draw_replace_check_request,
+        check_payload=services.draw_replace_check_payload,
         approver_roles=services.draw_replace_approver_roles,
         perform=services.draw_replace_perform,
         describe=_describe_selection,

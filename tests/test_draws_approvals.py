@@ -238,7 +238,7 @@ def test_a_replacement_approved_after_the_team_changed_fails(
         approver=lead2,
         made_by=lead,
     )
-    with pytest.raises(ValidationError, match="已有回避替补，本申请已失效"):
+    with pytest.raises(ValidationError, match="已有回避替补。本申请已失效"):
         approval_decide(actor=users[Role.SECTION_HEAD], request=replace_asked, approve=True)
     assert DrawReplacement.objects.count() == 1
 
@@ -296,3 +296,22 @@ def test_the_draw_page_shows_the_pending_requests_instead_of_the_forms(
         reverse("inspections:draw_replace", args=[completed.pk, team["selection"].pk])
     ).content.decode()
     assert "办结前不能再提出" in replace_page and "提交回避替补申请" not in replace_page
+
+
+def test_a_replacement_cannot_be_asked_without_naming_a_current_member(completed, team, lead):
+    """The generic approvals form carries no member: refused, no request recorded."""
+    response = _client(lead).post(
+        reverse("approvals:create"),
+        {"kind": services.REPLACE_KIND, "object_id": team["selection"].pk, "reason": "回避"},
+        follow=True,
+    )
+    assert "选择需回避的检查人员" in response.content.decode()
+    assert not ApprovalRequest.objects.exists()
+    outsider = next(
+        i for i in selectors.draw_teams(completed)[1]["current"] if i not in team["current"]
+    )
+    with pytest.raises(ValidationError, match="不在该企业的当前检查组中"):
+        services.draw_replace_request(
+            actor=lead, selection=team["selection"], out=outsider, reason="回避"
+        )
+    assert not ApprovalRequest.objects.exists()

@@ -831,10 +831,10 @@ def _check_replaceable(selection: DrawSelection, out) -> dict:
     """The frozen document's team of ``selection`` when ``out`` may be replaced in it now."""
     draw = selection.draw
     if draw.status != Draw.Status.COMPLETED:
-        raise DrawError(f"只有已完成且未作废的抽取可以回避替补，{STALE}")
+        raise DrawError("只有已完成且未作废的抽取可以回避替补。")
     team = {t["uscc"]: t for t in selectors.draw_document(draw)["teams"]}[selection.uscc]
     if out.staff_number not in team["inspectors"]:
-        raise DrawError(f"{out} 不在该企业的当前检查组中，{STALE}")
+        raise DrawError(f"{out} 不在该企业的当前检查组中。")
     return team
 
 
@@ -843,8 +843,6 @@ def draw_replace_request(
 ) -> ApprovalRequest:
     """Ask that ``out`` leave the team of ``selection`` (post-draw recusal), approved later by a
     牵头股室 member or a 股室负责人 other than the requester."""
-    _require_lead(actor)
-    _check_replaceable(selection, out)
     payload = {
         "out": out.pk,
         # A replacement of the same team done meanwhile makes this request stale.
@@ -869,6 +867,18 @@ def draw_replace_check_request(*, actor, obj: DrawSelection) -> None:
         raise DrawError("只有已完成且未作废的抽取可以回避替补。")
 
 
+def draw_replace_check_payload(*, actor, obj: DrawSelection, payload: dict) -> None:
+    """The member who leaves must be named, and be in the team now (a request made anywhere but
+    the replacement page, e.g. the generic approvals form, has none)."""
+    out = payload.get("out")
+    inspector = Inspector.objects.filter(pk=out).first() if isinstance(out, int) else None
+    if inspector is None:
+        raise DrawError("请在抽取页面的“回避替补”中选择需回避的检查人员后提出申请。")
+    _check_replaceable(obj, inspector)
+    if payload.get("replacements") != obj.replacements.count():
+        raise DrawError("申请中的检查组与当前检查组不一致，请刷新页面后重新申请。")
+
+
 def draw_replace_approver_roles(*, actor, obj: DrawSelection) -> frozenset[str]:
     return REPLACE_APPROVER_ROLES
 
@@ -877,10 +887,13 @@ def draw_replace_perform(*, actor, obj: DrawSelection, request) -> dict:
     """The approved replacement: made by the requester, approved by ``actor``."""
     Draw.objects.select_for_update().get(pk=obj.draw_id)  # replacements of a draw in turn
     selection = DrawSelection.objects.select_related("draw", "enterprise").get(pk=obj.pk)
-    if selection.replacements.count() != request.payload["replacements"]:
-        raise DrawError(f"该企业的检查组在申请之后已有回避替补，{STALE}")
     out = Inspector.objects.get(pk=request.payload["out"])
-    _check_replaceable(selection, out)
+    try:
+        if selection.replacements.count() != request.payload["replacements"]:
+            raise DrawError("该企业的检查组在申请之后已有回避替补。")
+        _check_replaceable(selection, out)
+    except DrawError as exc:
+        raise DrawError("".join(exc.messages) + STALE) from exc
     replacement = _replace(
         made_by=request.requested_by,
         approver=actor,
