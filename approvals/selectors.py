@@ -80,3 +80,15 @@ def approvals_requested_open(user) -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.filter(
         requested_by=user, state=ApprovalRequest.State.PENDING, expires_at__gt=timezone.now()
     ).order_by("-requested_at", "-id")
+
+
+def approvals_open_for(*, kind: str, object_ids) -> dict[str, ApprovalRequest]:
+    """The open request of ``kind`` for each of ``object_ids`` that has one (by object id as a
+    string): the page of the object shows it instead of offering a second request."""
+    requests = ApprovalRequest.objects.filter(
+        kind=kind,
+        object_id__in=[str(pk) for pk in object_ids],
+        state=ApprovalRequest.State.PENDING,
+        expires_at__gt=timezone.now(),
+    ).select_related("requested_by", "approver")
+    return {r.object_id: r for r in requests}

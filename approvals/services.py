@@ -75,6 +75,7 @@ def approval_request(
         raise ValidationError("申请的对象不存在。")
     reason = _reason(reason, what="申请理由")
     spec.check_request(actor=actor, obj=obj)
+    spec.check_payload(actor=actor, obj=obj, payload=payload or {})
     roles = frozenset(spec.approver_roles(actor=actor, obj=obj))
     if not roles:
         raise ValidationError("没有可以审批该申请的角色。")
@@ -97,7 +98,7 @@ def approval_request(
         kind=kind,
         object_type=spec.object_type,
         object_id=str(obj.pk),
-        object_label=str(obj)[:200],
+        object_label=spec.describe(obj)[:200],
         payload=payload or {},
         reason=reason,
         requested_by=actor,
@@ -152,12 +153,15 @@ def approval_decide(
         raise ValidationError("申请的对象已不存在。")
     result: dict = {}
     if approve:
-        # The requester must still be allowed to ask (a role may have been withdrawn since).
+        # The requester must still be allowed to ask (a role may have been withdrawn since),
+        # and the object must still be in a state the request makes sense for.
         try:
             spec.check_request(actor=request.requested_by, obj=obj)
-        except (PermissionDenied, ValidationError) as exc:
+        except PermissionDenied as exc:
+            raise ValidationError(f"申请人已不再有权提出该申请：{exc}") from exc
+        except ValidationError as exc:
             raise ValidationError(
-                "申请人已不再有权提出该申请：" + "；".join(getattr(exc, "messages", [str(exc)]))
+                "申请提出后对象已变化：" + "；".join(exc.messages) + "请拒绝该申请。"
             ) from exc
         result = spec.perform(actor=actor, obj=obj, request=request) or {}
     request.state = ApprovalRequest.State.APPROVED if approve else ApprovalRequest.State.REFUSED

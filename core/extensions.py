@@ -56,8 +56,12 @@ class ApprovalKind:
     approver_roles: Callable[..., frozenset]  # (*, actor, obj) -> role names
     perform: Callable[..., dict]  # (*, actor, obj, request) -> what to show the approver once
     check_decider: Callable[..., None] = _no_check  # (*, actor, obj, request)
+    # (*, actor, obj, payload): a kind whose change needs parameters refuses a request without
+    # them (e.g. one made through the generic approvals:create form instead of the object's page)
+    check_payload: Callable[..., None] = _no_check
     watchers: Callable[[Any], list] = _nobody  # (obj) -> users told of every step
     result_template: str = ""  # renders perform's result for the approver (once)
+    describe: Callable[[Any], str] = str  # (obj) -> the object as the approver reads it
 
 
 def app_modules(module_name: str):

@@ -132,3 +132,28 @@ def lead(users):
 @pytest.fixture
 def lead2(make_user, lead_section):
     return make_user(Role.LEAD_SECTION, section=lead_section, username="lead_two")
+
+
+# --- The draw's two-person rules, as the two people do them (helpers, not fixtures) -----------
+def void_approved(*, requester, draw, reason, approver):
+    """A void asked by ``requester`` and approved by ``approver`` (the approvals flow)."""
+    from approvals.services import approval_decide
+    from inspections.services import draws as services
+
+    approval = services.draw_void_request(actor=requester, draw=draw, reason=reason)
+    approval_decide(actor=approver, request=approval, approve=True)
+    draw.refresh_from_db()
+    return draw
+
+
+def replace_approved(*, requester, selection, out, reason, approver):
+    """A post-draw replacement asked by ``requester`` and approved by ``approver``; returns
+    the replacement made."""
+    from approvals.services import approval_decide
+    from inspections.services import draws as services
+
+    approval = services.draw_replace_request(
+        actor=requester, selection=selection, out=out, reason=reason
+    )
+    _, result = approval_decide(actor=approver, request=approval, approve=True)
+    return result["replacement"]

@@ -37,10 +37,9 @@ from inspections.models import (
     Task,
     Visit,
 )
-from inspections.services import draws as draw_services
 from inspections.services import visits as visit_services
 from oversight.figures import visit_figures_refresh
-from tests.conftest import PASSWORD
+from tests.draws_fixtures import void_approved
 from tests.visits_fixtures import (
     complete_draw,
 )
@@ -84,9 +83,7 @@ def report_data(
     Task.objects.filter(pk=t1.pk).update(plan=plan, adhoc_reason="")
     t1.refresh_from_db()
     first = complete_draw(t1, lead)
-    draw_services.draw_void(
-        actor=lead, draw=first, reason="骰子录入错误", approver=lead2, approver_password=PASSWORD
-    )
+    void_approved(requester=lead, draw=first, reason="骰子录入错误", approver=lead2)
     draw = complete_draw(t1, lead, dice="62626151534343212166")
     visits = visit_services.visits_create_for_draw(actor=lead, draw=draw)
     visits = sorted(visits, key=lambda v: v.visit_selections.get().selection.tier)

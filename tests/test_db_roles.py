@@ -20,9 +20,9 @@ from audit.models import AuditEvent
 from audit.services import audit_chain_verify, audit_record
 from core.dbroles import classify_tables
 from inspections.models import Draw, DrawSelection
-from inspections.services import draws as draw_services
 from inspections.services import visits as visit_services
 from tests.conftest import PASSWORD
+from tests.draws_fixtures import void_approved
 from tests.visits_fixtures import complete_draw, jpeg_bytes, recorders
 
 pytestmark = pytest.mark.postgres
@@ -186,9 +186,7 @@ def test_the_app_works_as_the_runtime_role(
         )
         assert evidence.pk
         other = complete_draw(second, lead)
-        draw_services.draw_void(
-            actor=lead, draw=other, reason="名单有误", approver=lead2, approver_password=PASSWORD
-        )
+        void_approved(requester=lead, draw=other, reason="名单有误", approver=lead2)
         other.refresh_from_db()
         assert other.status == Draw.Status.VOIDED
         # The model's guards still speak first; the database refuses what slips past them.

@@ -18,7 +18,7 @@ from inspections.models import Draw, DrawSelection, ImmutableError
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
 from inspections.tasks.draws import draw_perform_background
-from tests.draws_fixtures import DICE, WITNESSES
+from tests.draws_fixtures import DICE, WITNESSES, void_approved
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
@@ -163,15 +163,13 @@ def test_a_task_for_a_draw_without_request_or_voided_does_nothing(
     background, committed, lead, lead2
 ):
     assert draw_perform_background(committed.pk) == Draw.Status.COMMITTED
-    from tests.conftest import PASSWORD
 
     request_draw(committed, lead)
-    services.draw_void(
-        actor=lead,
+    void_approved(
+        requester=lead,
         draw=committed,
         reason="见证人未到场",
         approver=lead2,
-        approver_password=PASSWORD,
     )
     assert draw_perform_background(committed.pk) == Draw.Status.VOIDED
     assert not DrawSelection.objects.filter(draw=committed).exists()
@@ -235,12 +233,9 @@ def test_small_draws_stay_synchronous(committed, client_for):
 def test_the_same_dice_cannot_be_reused_after_a_background_request(
     background, committed, lead, lead2, make_task
 ):
-    from tests.conftest import PASSWORD
 
     request_draw(committed, lead)
-    services.draw_void(
-        actor=lead, draw=committed, reason="重新抽取", approver=lead2, approver_password=PASSWORD
-    )
+    void_approved(requester=lead, draw=committed, reason="重新抽取", approver=lead2)
     again = services.draw_commit(actor=lead, task=committed.task)
     with pytest.raises(services.DrawError, match="新的骰子数字"):
         request_draw(again, lead)

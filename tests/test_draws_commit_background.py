@@ -24,6 +24,7 @@ from enterprises.models import Enterprise
 from inspections.models import Draw
 from inspections.services import draws as services
 from inspections.tasks.draws import draw_commit_background
+from tests.draws_fixtures import void_approved
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
@@ -118,11 +119,8 @@ def test_the_task_is_safe_to_run_twice_and_never_makes_a_second_draw(background,
     assert AuditEvent.objects.filter(event_type="draw.committed").count() == 1
     assert not task_events(task, "draw.commit_failed").exists()
     # even after the draw is voided, a late rerun of the served request makes no new draw
-    from tests.conftest import PASSWORD
 
-    services.draw_void(
-        actor=lead, draw=first, reason="见证人未到场", approver=lead2, approver_password=PASSWORD
-    )
+    void_approved(requester=lead, draw=first, reason="见证人未到场", approver=lead2)
     assert draw_commit_background(task.pk, lead.pk) == "none"
     assert Draw.objects.count() == 1
     assert services.draw_commit_status(task=task) is None  # the button is offered again

@@ -18,7 +18,7 @@ from inspections.drawing import verify as engine
 from inspections.models import DrawSelection
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
-from tests.draws_fixtures import DICE, WITNESSES
+from tests.draws_fixtures import DICE, WITNESSES, replace_approved
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
 
@@ -142,8 +142,8 @@ def test_a_replacement_before_the_merge_is_the_team_before(
     team = selectors.draw_document(first)["teams"][0]["inspectors"]
     from inspectors.models import Inspector
 
-    services.draw_replace(
-        actor=lead,
+    replace_approved(
+        requester=lead,
         selection=selection,
         out=Inspector.objects.get(staff_number=team[0]),
         reason="与企业负责人系亲属",

@@ -6,10 +6,11 @@ import threading
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from accounts.roles import Role
+from approvals.services import approval_decide
 from audit.models import AuditEvent
 from enterprises.models import Enterprise
 from inspections.drawing import verify as engine
@@ -17,7 +18,6 @@ from inspections.models import Draw, DrawReplacement, DrawSelection, ImmutableEr
 from inspections.selectors import draws as selectors
 from inspections.services import draws as services
 from inspectors.models import Recusal, StatusPeriod
-from tests.conftest import PASSWORD
 from tests.draws_fixtures import DICE, WITNESSES
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
@@ -255,31 +255,27 @@ def test_void_needs_reason_and_a_second_lead_member(
     make_enterprises({"A": 3})
     task = make_task()
     draw = complete(task, lead)
-    with pytest.raises(services.DrawError, match="理由"):
-        services.draw_void(
-            actor=lead, draw=draw, reason=" ", approver=lead2, approver_password=PASSWORD
+    with pytest.raises(ValidationError, match="理由"):
+        services.draw_void_request(actor=lead, draw=draw, reason=" ")
+    with pytest.raises(PermissionDenied, match="牵头股室"):
+        services.draw_void_request(actor=users[Role.SECTION_HEAD], draw=draw, reason="名单有误")
+    with pytest.raises(ValidationError, match="另一"):
+        services.draw_void_request(actor=lead, draw=draw, reason="名单有误", approver=lead)
+    with pytest.raises(ValidationError, match="牵头股室"):
+        services.draw_void_request(
+            actor=lead, draw=draw, reason="名单有误", approver=users[Role.SECTION_HEAD]
         )
-    with pytest.raises(services.DrawError, match="另一名"):
-        services.draw_void(
-            actor=lead, draw=draw, reason="名单有误", approver=lead, approver_password=PASSWORD
-        )
-    with pytest.raises(services.DrawError, match="另一名"):
-        services.draw_void(
-            actor=lead,
-            draw=draw,
-            reason="名单有误",
-            approver=users[Role.SECTION_HEAD],
-            approver_password=PASSWORD,
-        )
-    with pytest.raises(services.DrawError, match="密码"):
-        services.draw_void(
-            actor=lead, draw=draw, reason="名单有误", approver=lead2, approver_password="wrong"
-        )
-    services.draw_void(
-        actor=lead, draw=draw, reason="名单有误", approver=lead2, approver_password=PASSWORD
-    )
+    approval = services.draw_void_request(actor=lead, draw=draw, reason="名单有误")
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.COMPLETED  # asking changes nothing
+    # the requester (here the operator too) and another role cannot approve
+    for who in (lead, users[Role.SECTION_HEAD], users[Role.DISCIPLINE]):
+        with pytest.raises(PermissionDenied):
+            approval_decide(actor=who, request=approval, approve=True)
+    approval_decide(actor=lead2, request=approval, approve=True)
     draw.refresh_from_db()
     assert draw.status == Draw.Status.VOIDED and draw.void_approver == lead2
+    assert draw.voided_by == lead and draw.void_reason == "名单有误"
     assert draw in selectors.draws_for_discipline()
     assert selectors.draw_verification(draw) == []  # still verifiable
     # a new draw needs a new seed
@@ -292,29 +288,52 @@ def test_void_needs_reason_and_a_second_lead_member(
     services.draw_perform(
         actor=lead, draw=again, witnesses=WITNESSES, dice_kind="d10", dice="0987654321" * 2
     )
-    assert AuditEvent.objects.filter(event_type="draw.voided", reason="名单有误").exists()
+    voided = AuditEvent.objects.get(event_type="draw.voided", reason="名单有误")
+    assert voided.actor == lead2 and voided.detail["approval"] == approval.pk
+    assert voided.detail["requested_by"] == lead.username
+
+
+def test_the_operator_cannot_approve_a_void_another_member_asked(
+    lead, lead2, make_user, lead_section, make_task, make_enterprises, roster
+):
+    make_enterprises({"A": 3})
+    draw = complete(make_task(), lead)  # lead operated the draw
+    third = make_user(Role.LEAD_SECTION, section=lead_section, username="lead_three")
+    with pytest.raises(ValidationError, match="操作人以外"):
+        services.draw_void_request(actor=lead2, draw=draw, reason="名单有误", approver=lead)
+    approval = services.draw_void_request(actor=lead2, draw=draw, reason="名单有误")
+    with pytest.raises(PermissionDenied, match="操作人以外"):
+        approval_decide(actor=lead, request=approval, approve=True)
+    approval_decide(actor=third, request=approval, approve=True)
+    draw.refresh_from_db()
+    assert draw.voided_by == lead2 and draw.void_approver == third
 
 
 # ------------------------------------------------------------------------- post-draw recusal
-def test_post_draw_recusal_takes_the_next_ranked(lead, lead2, make_task, make_enterprises, roster):
+def test_post_draw_recusal_takes_the_next_ranked(
+    lead, lead2, users, make_task, make_enterprises, roster
+):
     make_enterprises({"D": 1})
     draw = complete(make_task(), lead)
     (team,) = selectors.draw_teams(draw)
     ranking = draw.document["teams"][0]["ranking"]
     out = team["current"][0]
     expected = next(s for s in ranking if s not in [i.staff_number for i in team["current"]])
-    with pytest.raises(services.DrawError, match="批准"):
-        services.draw_replace(
+    with pytest.raises(ValidationError, match="另一"):
+        services.draw_replace_request(
             actor=lead, selection=team["selection"], out=out, reason="亲属", approver=lead
         )
-    rep = services.draw_replace(
-        actor=lead,
-        selection=team["selection"],
-        out=out,
-        reason="与企业负责人系亲属",
-        approver=lead2,
+    approval = services.draw_replace_request(
+        actor=lead, selection=team["selection"], out=out, reason="与企业负责人系亲属"
     )
+    assert not DrawReplacement.objects.exists()  # asking changes nothing
+    for who in (lead, users[Role.SECTION_STAFF], users[Role.DISCIPLINE]):
+        with pytest.raises(PermissionDenied):
+            approval_decide(actor=who, request=approval, approve=True)
+    _, result = approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
+    rep = result["replacement"]
     assert rep.into.staff_number == expected
+    assert rep.made_by == lead and rep.approver == users[Role.SECTION_HEAD]
     (team,) = selectors.draw_teams(draw)
     assert out not in team["current"] and rep.into in team["current"]
     assert [m.staff_number for m in team["drawn"]] == draw.document["teams"][0]["drawn"]
@@ -322,6 +341,8 @@ def test_post_draw_recusal_takes_the_next_ranked(lead, lead2, make_task, make_en
     assert document["replacements"][0]["in"] == expected
     assert selectors.draw_verification(draw) == []
     assert DrawReplacement.objects.count() == 1
+    event = AuditEvent.objects.get(event_type="draw.replacement")
+    assert event.detail["approval"] == approval.pk and event.detail["requested_by"] == lead.username
 
 
 # ------------------------------------------------------------------------- frequency / load

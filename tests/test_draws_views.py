@@ -1,6 +1,7 @@
 """The draw pages: permissions of every view, and the whole flow a lead-section user walks
 through (start → hashes → witnesses and dice → result → certificate PDF → evidence zip →
-verify.py OK), void with a second person, recusal, the public list."""
+verify.py OK), void and recusal asked here and approved by a second person in their own
+session, the public list."""
 
 import datetime
 import io
@@ -14,11 +15,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.selectors import approvals_to_decide
 from inspections.drawing import evidence
 from inspections.models import Draw, DrawSelection
 from inspections.services import draws as services
-from tests.conftest import PASSWORD
-from tests.draws_fixtures import DICE, WITNESSES
+from tests.draws_fixtures import DICE, WITNESSES, void_approved
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
@@ -154,26 +156,33 @@ def test_the_whole_flow_in_the_browser(users, client_for, task, lead2, tmp_path)
     assert public.status_code == 200
     body = public.content.decode()
     assert first.uscc in body and first.ticket not in body and "风险" not in body
-    # post-draw recusal through the page
+    # post-draw recusal through the page: asked here, approved by lead2 in their own session
     team_member = first.members.first().inspector
     replace_url = reverse("inspections:draw_replace", args=[draw.pk, first.pk])
     assert client.get(replace_url).status_code == 200
-    response = client.post(
-        replace_url, {"out": team_member.pk, "reason": "亲属关系", "approver": lead2.pk}
-    )
-    assert response.status_code == 302
+    response = client.post(replace_url, {"out": team_member.pk, "reason": "亲属关系"})
+    approval = ApprovalRequest.objects.get(kind=services.REPLACE_KIND)
+    assert response["Location"] == reverse("approvals:detail", args=[approval.pk])
+    assert not first.replacements.exists()
+    assert "回避替补申请待审批" in client.get(done["Location"]).content.decode()
+    second = Client()
+    second.force_login(lead2)
+    second.post(reverse("approvals:decide", args=[approval.pk]), {"decision": "approve"})
     assert first.replacements.get().out == team_member
-    # void needs the second person's password
+    # void: asked here, no password field anywhere, approved by lead2 in their own session
+    page = client.get(done["Location"]).content.decode()
+    assert "approver_password" not in page and 'type="password"' not in page
     void_url = reverse("inspections:draw_void", args=[draw.pk])
-    refused = client.post(
-        void_url, {"reason": "测试", "approver": lead2.pk, "approver_password": "nope"}
-    )
-    assert refused.status_code == 400 and "密码" in refused.content.decode()
-    client.post(
-        void_url, {"reason": "测试作废", "approver": lead2.pk, "approver_password": PASSWORD}
-    )
+    response = client.post(void_url, {"reason": "测试作废", "approver": lead2.pk})
+    approval = ApprovalRequest.objects.get(kind=services.VOID_KIND)
+    assert response["Location"] == reverse("approvals:detail", args=[approval.pk])
     draw.refresh_from_db()
-    assert draw.status == Draw.Status.VOIDED
+    assert draw.status == Draw.Status.COMPLETED
+    assert "作废申请待审批" in client.get(done["Location"]).content.decode()
+    assert approval in approvals_to_decide(lead2)
+    second.post(reverse("approvals:decide", args=[approval.pk]), {"decision": "approve"})
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.VOIDED and draw.void_approver == lead2
     assert Client().get(reverse("inspections:draw_public", args=[draw.pk])).status_code == 404
     listing = client_for(Role.DISCIPLINE).get(reverse("inspections:draw_list")).content.decode()
     assert "已作废" in listing
@@ -212,12 +221,11 @@ def test_evidence_zip_matches_engine_source(client_for, completed):
 
 
 def test_replace_page_refuses_a_voided_draw(client_for, completed, lead2):
-    services.draw_void(
-        actor=completed.operator,
+    void_approved(
+        requester=completed.operator,
         draw=completed,
         reason="测试",
         approver=lead2,
-        approver_password=PASSWORD,
     )
     selection = DrawSelection.objects.filter(draw=completed).first()
     response = client_for(Role.LEAD_SECTION).get(

@@ -26,8 +26,7 @@ from inspectors.selectors import (
     expert_eligibility,
     inspector_eligibility,
 )
-from tests.conftest import PASSWORD
-from tests.draws_fixtures import DICE, WINDOW, WITNESSES
+from tests.draws_fixtures import DICE, WINDOW, WITNESSES, replace_approved, void_approved
 
 GROUP = "河南豫中石油销售集团有限公司"
 OTHER = "平顶山中原汽车贸易集团有限公司"
@@ -264,8 +263,8 @@ def test_group_recusal_declared_after_the_draw_goes_through_replacement(
     assert out in before[grouped[0].uscc]["current"]
     assert draw_selectors.draw_verification(draw) == []
     # the post-draw recusal path replaces the member, with the next eligible in the ranking
-    replacement = draw_services.draw_replace(
-        actor=lead,
+    replacement = replace_approved(
+        requester=lead,
         selection=team["selection"],
         out=out,
         reason=f"抽取后申报回避：曾在{GROUP}任职",
@@ -277,12 +276,11 @@ def test_group_recusal_declared_after_the_draw_goes_through_replacement(
     assert replacement.into in current[grouped[0].uscc]["current"]
     assert draw_selectors.draw_verification(draw) == []
     # a new draw (after voiding) would honour it
-    draw_services.draw_void(
-        actor=lead,
+    void_approved(
+        requester=lead,
         draw=draw,
         reason="重新抽取",
         approver=lead2,
-        approver_password=PASSWORD,
     )
     again = draw_services.draw_commit(actor=lead, task=draw.task)
     assert pool_of(again)[out.staff_number]["recusals"] == usccs(grouped[:4])
@@ -339,8 +337,8 @@ def test_a_replacement_recused_after_the_draw_leaves_at_once_through_a_second_re
     assert out in roster
 
     def replace():
-        return draw_services.draw_replace(
-            actor=lead, selection=team["selection"], out=out, reason="事后回避", approver=lead2
+        return replace_approved(
+            requester=lead, selection=team["selection"], out=out, reason="事后回避", approver=lead2
         )
 
     # Who the ranking would bring in (tried and rolled back) ...

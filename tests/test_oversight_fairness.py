@@ -21,7 +21,7 @@ from inspections.models import Draw, DrawSelection, TaskRateOverride
 from inspections.services import draws as services
 from oversight import fairness
 from oversight.navigation import OVERSIGHT_READERS
-from tests.draws_fixtures import DICE, WITNESSES, uscc
+from tests.draws_fixtures import DICE, WITNESSES, uscc, void_approved
 from tests.permissions import assert_role_access
 
 TODAY = datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC)
@@ -190,13 +190,10 @@ def test_filters_by_period_section_and_task(
 
 
 def test_voided_draws_do_not_count(client_for, lead, lead2, make_task, make_enterprises, roster):
-    from tests.conftest import PASSWORD
 
     make_enterprises({"D": 2})
     draw = complete(make_task(), lead)
-    services.draw_void(
-        actor=lead, draw=draw, reason="测试作废", approver=lead2, approver_password=PASSWORD
-    )
+    void_approved(requester=lead, draw=draw, reason="测试作废", approver=lead2)
     assert client_for(Role.DISCIPLINE).get(INSPECTORS).context["report"].draws == 0
 
 

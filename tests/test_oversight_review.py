@@ -19,7 +19,7 @@ from inspections.selectors.draws import draw_verification
 from inspections.services import draws as draw_services
 from inspections.services import visits as services
 from oversight.selectors import review as selectors_review
-from tests.conftest import PASSWORD
+from tests.draws_fixtures import replace_approved, void_approved
 from tests.permissions import assert_role_access
 from tests.visits_fixtures import (
     fill_onsite,
@@ -146,9 +146,8 @@ def test_voided_draws_show_reason_and_approver(
 ):
     make_enterprises({"D": 2})
     draw = draw_services.draw_commit(actor=lead, task=make_task())
-    draw_services.draw_void(
-        actor=lead, draw=draw, reason="名单导入有误，重新冻结", approver=lead2,
-        approver_password=PASSWORD,
+    void_approved(
+        requester=lead, draw=draw, reason="名单导入有误，重新冻结", approver=lead2,
     )  # fmt: skip
     client = client_for(Role.DISCIPLINE)
     row = row_html(client.get(DRAWS, {"status": "voided"}), draw)
@@ -187,8 +186,8 @@ def test_replacements_and_joint_visits_are_listed(
     )  # fmt: skip
     selection = first.selections.get()
     out = selection.members.order_by("position").first().inspector
-    replacement = draw_services.draw_replace(
-        actor=lead, selection=selection, out=out, reason="与企业负责人系近亲属", approver=head
+    replacement = replace_approved(
+        requester=lead, selection=selection, out=out, reason="与企业负责人系近亲属", approver=head
     )
     draw_services.joint_visit_merge(actor=lead, selection=second.selections.get())
     response = client_for(Role.DISCIPLINE).get(DRAWS)

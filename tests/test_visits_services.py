@@ -28,6 +28,7 @@ from inspections.services import draws as draw_services
 from inspections.services import visits as services
 from inspections.signals import visit_approved
 from inspectors.models import Certificate
+from tests.draws_fixtures import replace_approved
 from tests.visits_fixtures import (
     TODAY,
     category,
@@ -67,8 +68,8 @@ def test_team_applies_post_draw_replacement(
     draw = complete_draw(make_task(), lead)
     selection = DrawSelection.objects.get(draw=draw)
     out = selection.members.order_by("position").first().inspector
-    rep = draw_services.draw_replace(
-        actor=lead, selection=selection, out=out, reason="与企业负责人系亲属", approver=lead2
+    rep = replace_approved(
+        requester=lead, selection=selection, out=out, reason="与企业负责人系亲属", approver=lead2
     )
     (visit,) = services.visits_create_for_draw(actor=lead, draw=draw)
     team = list(visit.members.values_list("inspector_id", flat=True))

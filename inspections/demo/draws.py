@@ -1,9 +1,10 @@
 """Demo draws (called by ``inspections.demo.seed`` after the plan): completed draws for the demo
-plan's tasks, one of them voided with a second person and drawn again, and a post-draw recusal,
+plan's tasks, one of them voided (asked by the operator, approved by a second person) and drawn again, and
+a post-draw recusal approved by a section head,
 so the discipline group has a trail to review. The last task is left for a hands-on draw."""
 
-from accounts.demo import DEMO_PASSWORD as PASSWORD
 from accounts.models import User
+from approvals.services import approval_decide
 
 from ..models import Draw, DrawSelection, Plan
 from ..services import draws as services
@@ -41,26 +42,26 @@ def seed(*, stdout) -> None:
     for index, (task, roll) in enumerate(zip(tasks, ROLLS, strict=False)):
         try:
             draw = _perform(task, lead, roll)
-            if index == 0 and lead2 is not None and lead2.check_password(PASSWORD):
-                services.draw_void(
+            if index == 0 and lead2 is not None:
+                # Asked by the operator, approved by lead2 (as on the approvals page).
+                approval = services.draw_void_request(
                     actor=lead,
                     draw=draw,
-                    approver=lead2,
-                    approver_password=PASSWORD,
                     reason="（演示）冻结名单后发现一户企业风险等级录入错误，经批准作废重抽",
                 )
+                approval_decide(actor=lead2, request=approval, approve=True)
                 draw = _perform(task, lead, REDRAW)
             if index == 1 and head is not None:
                 selection = DrawSelection.objects.filter(draw=draw).order_by("order").first()
                 member = selection.members.first() if selection else None
                 if member is not None:
-                    services.draw_replace(
+                    approval = services.draw_replace_request(
                         actor=lead,
                         selection=selection,
                         out=member.inspector,
                         reason="（演示）该检查人员配偶在被抽中企业任职，申请回避",
-                        approver=head,
                     )
+                    approval_decide(actor=head, request=approval, approve=True)
             done += 1
         except services.DrawError as exc:
             stdout.write(f"  {task.number} 未能完成演示抽取：{'；'.join(exc.messages)}")

@@ -1,4 +1,4 @@
-"""Forms of the draw pages: witnesses and dice, void with a second person, post-draw recusal."""
+"""Forms of the draw pages: witnesses and dice, the void and post-draw recusal requests."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -33,28 +33,42 @@ class SeedForm(forms.Form):
         ]
 
 
-def _lead_users():
-    return User.objects.filter(groups__name=Role.LEAD_SECTION, is_active=True).order_by("username")
-
-
 class VoidForm(forms.Form):
-    reason = forms.CharField(label=_("作废理由"), widget=forms.Textarea(attrs={"rows": 3}))
-    approver = forms.ModelChoiceField(
-        label=_("批准人（另一名牵头股室人员）"), queryset=User.objects.none()
+    """A void request: approved later by another 牵头股室 member in their own session."""
+
+    reason = forms.CharField(
+        label=_("作废理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
-    approver_password = forms.CharField(
-        label=_("批准人密码"), widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    approver = forms.ModelChoiceField(
+        label=_("审批人（另一名牵头股室人员）"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("任一其他牵头股室人员"),
     )
 
     def __init__(self, *args, draw: Draw, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["approver"].queryset = _lead_users().exclude(pk__in=[draw.operator_id, user.pk])
+        self.fields["approver"].queryset = (
+            User.objects.filter(groups__name=Role.LEAD_SECTION, is_active=True)
+            .exclude(pk__in=[draw.operator_id, user.pk])
+            .order_by("username")
+        )
 
 
 class ReplaceForm(forms.Form):
+    """A replacement request: approved later by a 牵头股室 member or a 股室负责人 other than
+    the requester, in their own session."""
+
     out = forms.ChoiceField(label=_("需回避的检查人员"))
-    reason = forms.CharField(label=_("回避理由"), widget=forms.Textarea(attrs={"rows": 2}))
-    approver = forms.ModelChoiceField(label=_("批准人"), queryset=User.objects.none())
+    reason = forms.CharField(
+        label=_("回避理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    approver = forms.ModelChoiceField(
+        label=_("审批人"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("任一牵头股室人员或股室负责人"),
+    )
 
     def __init__(self, *args, members, user, **kwargs):
         super().__init__(*args, **kwargs)

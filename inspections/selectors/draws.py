@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from approvals.selectors import approvals_open_for
 from audit.models import AuditEvent
 from enterprises.models import Enterprise, Licence
 
@@ -515,3 +516,18 @@ def draw_failure(draw: Draw) -> str:
     """Why performing this draw failed (it can then only be voided); "" if it never failed."""
     event = draw_events(draw, "draw.perform_failed").first()
     return event.reason if event else ""
+
+
+# The approvals kinds of the draw's two-person rules (inspections/approval_kinds.py).
+VOID_KIND = "inspections.draw_void"
+REPLACE_KIND = "inspections.draw_replace"
+
+
+def draw_pending_approvals(draw: Draw) -> dict:
+    """The draw's open void request (or None) and its open replacement requests by selection
+    id (as a string): the draw pages show them instead of offering a second request."""
+    selection_ids = list(draw.selections.values_list("pk", flat=True))
+    return {
+        "void": approvals_open_for(kind=VOID_KIND, object_ids=[draw.pk]).get(str(draw.pk)),
+        "replacements": approvals_open_for(kind=REPLACE_KIND, object_ids=selection_ids),
+    }

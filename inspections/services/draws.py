@@ -17,10 +17,13 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.services import approval_request
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.background import task_named
@@ -750,116 +753,214 @@ def _record_completion(*, draw: Draw, doc: dict, witnesses, now) -> None:
     )
 
 
-def draw_void(*, actor, draw: Draw, reason: str, approver, approver_password: str) -> Draw:
-    """Void a draw: a reason and a second lead-section member (not the operator, not the
-    actor) who confirms with their password. The voided draw stays visible."""
-    _require_lead(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DrawError("作废必须填写理由。")
-    if approver is None or not approver.has_role(Role.LEAD_SECTION):
-        raise DrawError("作废须经另一名牵头股室人员批准。")
-    if approver.pk in (draw.operator_id, actor.pk):
+# --- Two-person rules: void and post-draw replacement run through ``approvals`` -------------
+# The operator asks (``draw_void_request`` / ``draw_replace_request``); another person of the
+# approver roles approves in their own session (approvals.views), and only then does
+# ``*_perform`` change the draw, inside the approval's transaction. The kinds are declared in
+# inspections/approval_kinds.py; approvals checks requester ≠ decider, the role, the state
+# and audits every step.
+VOID_KIND = selectors.VOID_KIND
+REPLACE_KIND = selectors.REPLACE_KIND
+VOID_APPROVER_ROLES = frozenset({Role.LEAD_SECTION})
+REPLACE_APPROVER_ROLES = frozenset({Role.LEAD_SECTION, Role.SECTION_HEAD})
+# Said when the draw changed between the request and its approval.
+STALE = "本申请已失效，请拒绝后按现状重新申请。"
+
+
+def draw_void_request(*, actor, draw: Draw, reason: str, approver=None) -> ApprovalRequest:
+    """Ask to void ``draw``: a reason, approved later by another 牵头股室 member who is neither
+    the requester nor the draw's operator (``approver`` names one, or any of them)."""
+    if approver is not None and approver.pk == draw.operator_id:
         raise DrawError("批准人必须是操作人以外的另一名牵头股室人员。")
-    if not approver.check_password(approver_password or ""):
-        raise DrawError("批准人密码不正确。")
-    with transaction.atomic():
-        draw = Draw.objects.select_for_update().get(pk=draw.pk)
-        if draw.status == Draw.Status.VOIDED:
-            raise DrawError("该抽取已作废。")
-        before = draw.status
-        draw.status = Draw.Status.VOIDED
-        draw.void_reason = reason
-        draw.voided_by = actor
-        draw.void_approver = approver
-        draw.voided_at = timezone.now()
-        draw.save()
-        audit_record(
-            event_type="draw.voided",
-            actor=actor,
-            obj=draw,
-            reason=reason,
-            detail={
-                "before": {"status": before},
-                "after": {"status": draw.status},
-                "approver": approver.username,
-                "task": draw.task.number,
-            },
-        )
-    return draw
+    return approval_request(
+        actor=actor,
+        kind=VOID_KIND,
+        object_id=draw.pk,
+        reason=reason,
+        payload={"link": reverse("inspections:draw_detail", args=[draw.pk])},
+        approver=approver,
+    )
 
 
-def draw_replace(*, actor, selection: DrawSelection, out, reason: str, approver) -> DrawReplacement:
-    """Post-draw recusal: ``out`` leaves the team; the next eligible in the same ranking joins."""
+def draw_void_check_request(*, actor, obj: Draw) -> None:
     _require_lead(actor)
+    if obj.status == Draw.Status.VOIDED:
+        raise DrawError("该抽取已作废。")
 
-    reason = (reason or "").strip()
-    if not reason:
-        raise DrawError("回避替补必须填写理由。")
-    if approver is None or approver.pk == actor.pk:
-        raise DrawError("回避替补须由操作人以外的人员批准。")
-    if not approver.has_role(Role.LEAD_SECTION, Role.SECTION_HEAD):
-        raise DrawError("批准人须为牵头股室人员或股室负责人。")
-    with transaction.atomic():
-        draw = Draw.objects.select_for_update().get(pk=selection.draw_id)
-        if draw.status != Draw.Status.COMPLETED:
-            raise DrawError("只有已完成且未作废的抽取可以回避替补。")
-        document = selectors.draw_document(draw)
-        pool = engine.parse_inspectors(bytes(draw.inspectors_manifest))
-        teams = {t["uscc"]: t for t in document["teams"]}
-        team = teams[selection.uscc]
-        if out.staff_number not in team["inspectors"]:
-            raise DrawError(f"{out} 不在该企业的当前检查组中。")
-        # Capacities after the draw, then every earlier replacement replayed in order.
-        remaining = engine.capacity_after(document["teams"], pool)
-        for rep in document["replacements"]:
-            if remaining.get(rep["in"]) is not None:
-                remaining[rep["in"]] -= 1
-            if remaining.get(rep["out"]) is not None:
-                remaining[rep["out"]] += 1
-        removed = {r["out"] for r in document["replacements"] if r["uscc"] == selection.uscc}
-        removed.add(out.staff_number)
-        try:
-            pick = engine.replacement_pick(
-                team, out.staff_number, pool, draw.required_qualifications, remaining, removed
-            )
-        except engine.DrawError as exc:
-            raise DrawError(
-                f"该企业的排序中已没有符合条件的替补人员（{exc}），请作废后重新抽取。"
-            ) from exc
-        into = Inspector.objects.get(staff_number=pick)
-        replacement = DrawReplacement.objects.create(
-            selection=selection,
-            out=out,
-            into=into,
-            reason=reason,
+
+def draw_void_approver_roles(*, actor, obj: Draw) -> frozenset[str]:
+    return VOID_APPROVER_ROLES
+
+
+def draw_void_check_decider(*, actor, obj: Draw, request) -> None:
+    if actor.pk == obj.operator_id:
+        raise PermissionDenied("批准人必须是操作人以外的另一名牵头股室人员。")
+
+
+def draw_void_perform(*, actor, obj: Draw, request) -> dict:
+    """The approved void: ``actor`` approved ``request`` (asked by the one recorded as
+    ``voided_by``). The voided draw stays visible."""
+    draw = Draw.objects.select_for_update().get(pk=obj.pk)
+    if draw.status == Draw.Status.VOIDED:
+        raise DrawError(f"该抽取已作废，{STALE}")
+    before = draw.status
+    draw.status = Draw.Status.VOIDED
+    draw.void_reason = request.reason
+    draw.voided_by = request.requested_by
+    draw.void_approver = actor
+    draw.voided_at = timezone.now()
+    draw.save()
+    audit_record(
+        event_type="draw.voided",
+        actor=actor,
+        obj=draw,
+        reason=request.reason,
+        detail={
+            "before": {"status": before},
+            "after": {"status": draw.status},
+            "requested_by": request.requested_by.username,
+            "approver": actor.username,
+            "approval": request.pk,
+            "task": draw.task.number,
+        },
+    )
+    return {}
+
+
+def _check_replaceable(selection: DrawSelection, out) -> dict:
+    """The frozen document's team of ``selection`` when ``out`` may be replaced in it now."""
+    draw = selection.draw
+    if draw.status != Draw.Status.COMPLETED:
+        raise DrawError("只有已完成且未作废的抽取可以回避替补。")
+    team = {t["uscc"]: t for t in selectors.draw_document(draw)["teams"]}[selection.uscc]
+    if out.staff_number not in team["inspectors"]:
+        raise DrawError(f"{out} 不在该企业的当前检查组中。")
+    return team
+
+
+def draw_replace_request(
+    *, actor, selection: DrawSelection, out, reason: str, approver=None
+) -> ApprovalRequest:
+    """Ask that ``out`` leave the team of ``selection`` (post-draw recusal), approved later by a
+    牵头股室 member or a 股室负责人 other than the requester."""
+    payload = {
+        "out": out.pk,
+        # A replacement of the same team done meanwhile makes this request stale.
+        "replacements": selection.replacements.count(),
+        "summary": f"{selection.enterprise.name}（{selection.uscc}）检查组：{out} 回避，"
+        "由同一排序中的下一名符合条件的人员替补",
+        "link": reverse("inspections:draw_detail", args=[selection.draw_id]),
+    }
+    return approval_request(
+        actor=actor,
+        kind=REPLACE_KIND,
+        object_id=selection.pk,
+        reason=reason,
+        payload=payload,
+        approver=approver,
+    )
+
+
+def draw_replace_check_request(*, actor, obj: DrawSelection) -> None:
+    _require_lead(actor)
+    if obj.draw.status != Draw.Status.COMPLETED:
+        raise DrawError("只有已完成且未作废的抽取可以回避替补。")
+
+
+def draw_replace_check_payload(*, actor, obj: DrawSelection, payload: dict) -> None:
+    """The member who leaves must be named, and be in the team now (a request made anywhere but
+    the replacement page, e.g. the generic approvals form, has none)."""
+    out = payload.get("out")
+    inspector = Inspector.objects.filter(pk=out).first() if isinstance(out, int) else None
+    if inspector is None:
+        raise DrawError("请在抽取页面的“回避替补”中选择需回避的检查人员后提出申请。")
+    _check_replaceable(obj, inspector)
+    if payload.get("replacements") != obj.replacements.count():
+        raise DrawError("申请中的检查组与当前检查组不一致，请刷新页面后重新申请。")
+
+
+def draw_replace_approver_roles(*, actor, obj: DrawSelection) -> frozenset[str]:
+    return REPLACE_APPROVER_ROLES
+
+
+def draw_replace_perform(*, actor, obj: DrawSelection, request) -> dict:
+    """The approved replacement: made by the requester, approved by ``actor``."""
+    Draw.objects.select_for_update().get(pk=obj.draw_id)  # replacements of a draw in turn
+    selection = DrawSelection.objects.select_related("draw", "enterprise").get(pk=obj.pk)
+    out = Inspector.objects.get(pk=request.payload["out"])
+    try:
+        if selection.replacements.count() != request.payload["replacements"]:
+            raise DrawError("该企业的检查组在申请之后已有回避替补。")
+        _check_replaceable(selection, out)
+    except DrawError as exc:
+        raise DrawError("".join(exc.messages) + STALE) from exc
+    replacement = _replace(
+        made_by=request.requested_by,
+        approver=actor,
+        selection=selection,
+        out=out,
+        reason=request.reason,
+        approval=request.pk,
+    )
+    return {"replacement": replacement}
+
+
+def _replace(*, made_by, approver, selection: DrawSelection, out, reason: str, approval: int):
+    """Post-draw recusal: ``out`` leaves the team; the next eligible in the same ranking joins."""
+    draw = Draw.objects.select_for_update().get(pk=selection.draw_id)
+    document = selectors.draw_document(draw)
+    pool = engine.parse_inspectors(bytes(draw.inspectors_manifest))
+    teams = {t["uscc"]: t for t in document["teams"]}
+    team = teams[selection.uscc]
+    # Capacities after the draw, then every earlier replacement replayed in order.
+    remaining = engine.capacity_after(document["teams"], pool)
+    for rep in document["replacements"]:
+        if remaining.get(rep["in"]) is not None:
+            remaining[rep["in"]] -= 1
+        if remaining.get(rep["out"]) is not None:
+            remaining[rep["out"]] += 1
+    removed = {r["out"] for r in document["replacements"] if r["uscc"] == selection.uscc}
+    removed.add(out.staff_number)
+    try:
+        pick = engine.replacement_pick(
+            team, out.staff_number, pool, draw.required_qualifications, remaining, removed
+        )
+    except engine.DrawError as exc:
+        raise DrawError(
+            f"该企业的排序中已没有符合条件的替补人员（{exc}），请作废后重新抽取。"
+        ) from exc
+    into = Inspector.objects.get(staff_number=pick)
+    replacement = DrawReplacement.objects.create(
+        selection=selection, out=out, into=into, reason=reason, approver=approver, made_by=made_by
+    )
+    audit_record(
+        event_type="draw.replacement",
+        actor=approver,
+        obj=draw,
+        reason=reason,
+        detail={
+            "uscc": selection.uscc,
+            "before": {"member": out.staff_number},
+            "after": {"member": into.staff_number},
+            "requested_by": made_by.username,
+            "approver": approver.username,
+            "approval": approval,
+        },
+    )
+    # The ranking is frozen, the roster is not: a replacement who has since declared a
+    # recusal covering this enterprise leaves at once, through a second recorded (and
+    # re-verifiable) replacement under the same approval, instead of joining a team they
+    # must not be on.
+    recusal = _recusal_in_force(into, selection=selection, start=draw.window_start)
+    if recusal is not None:
+        _replace(
+            made_by=made_by,
             approver=approver,
-            made_by=actor,
+            selection=selection,
+            out=into,
+            reason=f"替补人员已申报回避（{recusal.get_reason_display()}：{recusal.target_text()}）",
+            approval=approval,
         )
-        audit_record(
-            event_type="draw.replacement",
-            actor=actor,
-            obj=draw,
-            reason=reason,
-            detail={
-                "uscc": selection.uscc,
-                "before": {"member": out.staff_number},
-                "after": {"member": into.staff_number},
-                "approver": approver.username,
-            },
-        )
-        # The ranking is frozen, the roster is not: a replacement who has since declared a
-        # recusal covering this enterprise leaves at once, through a second recorded (and
-        # re-verifiable) replacement, instead of joining a team they must not be on.
-        recusal = _recusal_in_force(into, selection=selection, start=draw.window_start)
-        if recusal is not None:
-            draw_replace(
-                actor=actor,
-                selection=selection,
-                out=into,
-                reason=f"替补人员已申报回避（{recusal.get_reason_display()}：{recusal.target_text()}）",
-                approver=approver,
-            )
     return replacement
 
 

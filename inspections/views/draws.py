@@ -1,5 +1,6 @@
 """Views of the draw: start (freeze + hashes) → witnesses and dice → result with teams,
-certificate PDF, evidence zip; void, post-draw recusal, joint visit; the public selected list.
+certificate PDF, evidence zip; void and post-draw recusal requests (decided on the approvals
+pages, in the approver's own session), joint visit; the public selected list.
 
 Writes: 牵头股室 only (art. 6(2)). Reads: business readers; the evidence package and the
 certificate: 牵头股室 and 纪检派驻组 (the package carries tiers and staff numbers).
@@ -125,6 +126,10 @@ def _detail_context(request, draw: Draw, **extra) -> dict:
         context["witnesses"] = list(draw.witnesses.all())
         context["problems"] = selectors.draw_verification(draw)
     context["void_form"] = extra.pop("void_form", None) or VoidForm(draw=draw, user=request.user)
+    pending = selectors.draw_pending_approvals(draw)
+    context["pending_void"] = pending["void"]
+    for team in context.get("teams", []):
+        team["pending"] = pending["replacements"].get(str(team["selection"].pk))
     context.update(extra)
     return context
 
@@ -212,23 +217,27 @@ def draw_perform_requeue(request, pk: int):
 @role_required(LEAD)
 @require_POST
 def draw_void(request, pk: int):
+    """作废申请: recorded, then approved or refused by another 牵头股室 member on the approvals
+    page in their own session; only the approval voids the draw."""
     draw = _draw(pk)
     form = VoidForm(request.POST, draw=draw, user=request.user)
     if form.is_valid():
         try:
-            services.draw_void(
+            approval = services.draw_void_request(
                 actor=request.user,
                 draw=draw,
                 reason=form.cleaned_data["reason"],
                 approver=form.cleaned_data["approver"],
-                approver_password=form.cleaned_data["approver_password"],
             )
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            messages.success(request, _("抽取已作废，作废记录保留可查。"))
-            return redirect("inspections:draw_detail", draw.pk)
+            messages.success(
+                request,
+                _("作废申请已提交，须由另一名牵头股室人员在其本人账户中批准后才作废。"),
+            )
+            return redirect("approvals:detail", approval.pk)
     return render(
         request,
         "inspections/draw_detail.html",
@@ -239,9 +248,11 @@ def draw_void(request, pk: int):
 
 @role_required(LEAD)
 def draw_replace(request, pk: int, selection_pk: int):
+    """回避替补申请: recorded, then approved by a 牵头股室 member or 股室负责人 other than the
+    requester in their own session; only the approval replaces the member."""
     draw = _draw(pk)
     selection = get_object_or_404(
-        DrawSelection.objects.select_related("enterprise"), pk=selection_pk, draw=draw
+        DrawSelection.objects.select_related("enterprise", "draw"), pk=selection_pk, draw=draw
     )
     if draw.status != Draw.Status.COMPLETED:
         messages.error(request, _("只有已完成且未作废的抽取可以回避替补。"))
@@ -251,7 +262,7 @@ def draw_replace(request, pk: int, selection_pk: int):
     if request.method == "POST" and form.is_valid():
         out = next(m for m in team["current"] if str(m.pk) == form.cleaned_data["out"])
         try:
-            rep = services.draw_replace(
+            approval = services.draw_replace_request(
                 actor=request.user,
                 selection=selection,
                 out=out,
@@ -264,13 +275,20 @@ def draw_replace(request, pk: int, selection_pk: int):
         else:
             messages.success(
                 request,
-                _("%(out)s 回避，按同一排序由 %(into)s 替补。") % {"out": out, "into": rep.into},
+                _("%(out)s 的回避替补申请已提交，批准后按同一排序替补。") % {"out": out},
             )
-            return redirect("inspections:draw_detail", draw.pk)
+            return redirect("approvals:detail", approval.pk)
+    pending = selectors.draw_pending_approvals(draw)
     return render(
         request,
         "inspections/draw_replace.html",
-        {"draw": draw, "team": team, "selection": selection, "form": form},
+        {
+            "draw": draw,
+            "team": team,
+            "selection": selection,
+            "form": form,
+            "pending": pending["replacements"].get(str(selection.pk)),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -148,3 +148,53 @@ def test_large_draw_runs_in_the_background_with_a_progress_bar(
     assert draw.status == Draw.Status.COMPLETED and draw.dice == "09182736455061728390"
     assert "核验通过" in page.locator("#verify-status").inner_text()
     e2e.shot(page, "background-result")
+
+
+def test_a_void_and_a_recusal_are_asked_by_one_person_and_approved_by_another(
+    page, demo_world, e2e
+):
+    """Issue 21 item 4: the operator asks on the draw page (no one's password anywhere); lead2
+    approves the void and the section head the recusal, each in their own session."""
+    draw = Draw.objects.filter(status=Draw.Status.COMPLETED, operator__username="lead").first()
+    selection = DrawSelection.objects.filter(draw=draw).order_by("order").first()
+    member = selection.members.order_by("position").first().inspector
+    e2e.login(page, "lead")
+    page.goto(f"/inspections/draws/{draw.pk}/selections/{selection.pk}/replace/")
+    page.locator("#id_out").select_option(str(member.pk))
+    page.locator("#id_reason").fill("该检查人员与企业负责人系同学")
+    page.get_by_role("button", name="提交回避替补申请").click()
+    page.wait_for_load_state()
+    assert "回避替补申请已提交" in page.locator(".messages").inner_text()
+    page.goto(f"/inspections/draws/{draw.pk}/")
+    assert page.locator("input[type=password]").count() == 0
+    page.locator("summary", has_text="申请作废本次抽取").click()
+    page.locator("#id_reason").fill("（测试）见证人身份登记有误")
+    page.get_by_role("button", name="提交作废申请").click()
+    page.wait_for_load_state()
+    assert "作废申请已提交" in page.locator(".messages").inner_text()
+    assert page.locator("form[action$='/decide/']").count() == 0  # not by the requester
+    e2e.logout(page)
+
+    e2e.login(page, "head")  # the recusal: a section head approves
+    panel = page.locator("section.panel", has_text="待我审批")
+    panel.get_by_role("link", name=f"{selection.enterprise.name}").click()
+    page.wait_for_load_state()
+    assert str(member) in page.locator("main").inner_text()
+    page.locator("input[name=decision][value=approve]").check()
+    page.get_by_role("button", name="提交审批").click()
+    page.wait_for_load_state()
+    assert selection.replacements.filter(out=member).exists()
+    e2e.logout(page)
+
+    e2e.login(page, "lead2")  # the void: another lead-section member approves
+    panel = page.locator("section.panel", has_text="待我审批")
+    panel.get_by_role("link", name=f"抽取 #{draw.pk}").click()
+    page.wait_for_load_state()
+    e2e.shot(page, "void-to-approve")
+    page.locator("input[name=decision][value=approve]").check()
+    page.get_by_role("button", name="提交审批").click()
+    page.wait_for_load_state()
+    draw.refresh_from_db()
+    assert draw.status == Draw.Status.VOIDED and draw.void_approver.username == "lead2"
+    page.goto(f"/inspections/draws/{draw.pk}/")
+    assert "已作废" in page.locator("main").inner_text()
