@@ -16,6 +16,7 @@ from audit.models import AuditEvent
 from core.models import Notification
 from disclosure import services as svc
 from disclosure.models import PublicationRecord, PublicationVersion
+from tests.calendar_helpers import calendar_approved
 from tests.disclosure_publication_fixtures import D, frozen
 from tests.permissions import assert_role_access
 from workdays.calendar import WorkingCalendar, add_working_days
@@ -54,7 +55,7 @@ def test_deadline_is_pending_while_next_year_is_unpublished_and_filled_in_when_p
     make_record, users, make_user, django_capture_on_commit_callbacks
 ):
     from workdays.demo import DEMO_2027
-    from workdays.services import calendar_draft_create, calendar_year_approve
+    from workdays.services import calendar_draft_create
 
     record = make_record(check_end=D(2026, 12, 10))
     assert record.deadline is None and record.deadline_pending_year == 2027
@@ -70,7 +71,7 @@ def test_deadline_is_pending_while_next_year_is_unpublished_and_filled_in_when_p
             arrangement=DEMO_2027,
         )
         with django_capture_on_commit_callbacks(execute=True):
-            calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
+            calendar_approved(approver=users[Role.SECURITY_ADMIN], calendar_year=draft)
 
     record.refresh_from_db()
     assert record.deadline == add_working_days(D(2026, 12, 10), 20)
