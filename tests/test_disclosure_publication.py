@@ -660,3 +660,34 @@ def test_demo_check_end_counts_from_the_visit_end_date_not_the_approval(make_rec
         record = make_record(check_end=D(2026, 10, 3))
     assert record.deadline == D(2026, 11, 3)
     assert isinstance(record.check_end, dt.date)
+
+
+def test_a_correction_waiting_under_the_old_state_machine_becomes_an_approval_request(
+    make_record, users, inspector_user
+):
+    """Migration disclosure.0008: a ``proposed`` version left by the old flow is asked for on
+    the approvals flow, and the section head can approve it there."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("disclosure.migrations.0008_pending_corrections_to_approvals")
+    record = make_record(result="未发现问题")
+    PublicationVersion.objects.create(
+        record=record,
+        number=2,
+        status=PublicationVersion.Status.PROPOSED,
+        result_text="未发现开展本次抽查涉及的经营活动",
+        is_correction=True,
+        reason="企业已停业",
+        created_by=inspector_user,
+    )
+    migration.forwards(apps, None)
+    approval = ApprovalRequest.objects.get(kind=CORRECTION, object_id=str(record.pk))
+    assert approval.requested_by == inspector_user and approval.reason == "企业已停业"
+    assert not record.versions.filter(status=PublicationVersion.Status.PROPOSED).exists()
+    assert approvals_to_decide(users[Role.SECTION_HEAD]) == [approval]
+    approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
+    record.refresh_from_db()
+    assert record.current_version.number == 2
+    assert record.current_version.result_text == "未发现开展本次抽查涉及的经营活动"
