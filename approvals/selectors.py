@@ -30,7 +30,22 @@ def approvals_visible(user) -> QuerySet[ApprovalRequest]:
 
 
 def can_view(user, request: ApprovalRequest) -> bool:
-    return approvals_visible(user).filter(pk=request.pk).exists()
+    if not approvals_visible(user).filter(pk=request.pk).exists():
+        return False
+    if user.has_role(*SEE_ALL) or user.pk in (
+        request.requested_by_id,
+        request.decided_by_id,
+        request.approver_id,
+    ):
+        return True
+    # Seen through an approver role only: the kind may narrow it (e.g. to the object's section).
+    kind = approval_kind(request.kind)
+    obj = kind.load(request.object_id)
+    try:
+        kind.check_viewer(actor=user, obj=obj)
+    except (PermissionDenied, ValidationError):
+        return False
+    return True
 
 
 def decider_refusal(user, request: ApprovalRequest) -> str:

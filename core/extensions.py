@@ -59,6 +59,10 @@ class ApprovalKind:
     # (*, actor, obj, payload): a kind whose change needs parameters refuses a request without
     # them (e.g. one made through the generic approvals:create form instead of the object's page)
     check_payload: Callable[..., None] = _no_check
+    # (*, actor, obj): refuses someone who would see the request only through an approver role
+    # (e.g. a head of another section); the requester, the decider and the readers of every
+    # request (``approvals.selectors.SEE_ALL``) always see it
+    check_viewer: Callable[..., None] = _no_check
     watchers: Callable[[Any], list] = _nobody  # (obj) -> users told of every step
     result_template: str = ""  # renders perform's result for the approver (once)
     describe: Callable[[Any], str] = str  # (obj) -> the object as the approver reads it

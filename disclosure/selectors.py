@@ -5,6 +5,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.selectors import approvals_open_for
 
 from .models import ExportBatch, ExportBatchItem, PublicationRecord
 
@@ -58,6 +60,24 @@ def records_for(user, qs=None):
 def record_for(user, pk: int, qs=None) -> PublicationRecord:
     """The record if ``user`` may see it, else 404."""
     return get_object_or_404(records_for(user, qs), pk=pk)
+
+
+# --- corrections waiting on the approvals flow (kind ``disclosure.correction``) ---------------
+
+CORRECTION_KIND = "disclosure.correction"
+
+
+def correction_pending(record: PublicationRecord) -> ApprovalRequest | None:
+    """The correction of ``record`` waiting for its section head, if any."""
+    return approvals_open_for(kind=CORRECTION_KIND, object_ids=[record.pk]).get(str(record.pk))
+
+
+def records_with_pending_correction() -> Q:
+    """A condition on records: a correction of it waits for approval (the list's filter)."""
+    pending = ApprovalRequest.objects.filter(
+        kind=CORRECTION_KIND, state=ApprovalRequest.State.PENDING
+    ).values_list("object_id", flat=True)
+    return Q(pk__in=[int(pk) for pk in pending])
 
 
 def batches_for(user):

@@ -8,7 +8,6 @@ urlpatterns = [
     path("publications/<int:pk>/", views.publication_detail, name="publication_detail"),
     path("publications/<int:pk>/correct/", views.correction_propose, name="correction_propose"),
     path("publications/<int:pk>/objections/", views.objection_create, name="objection_create"),
-    path("versions/<int:pk>/decide/", views.correction_decide, name="correction_decide"),
     path("objections/<int:pk>/recheck/", views.objection_recheck, name="objection_recheck"),
     path("scan/", views.scan_now, name="scan_now"),
     path("batches/", views.batch_list, name="batch_list"),

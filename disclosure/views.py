@@ -25,7 +25,7 @@ from core.permissions import role_required
 
 from . import selectors as sel
 from . import services as svc
-from .models import ExportBatch, Objection, PublicationRecord, PublicationVersion
+from .models import ExportBatch, Objection, PublicationRecord
 from .tasks import run_scan_locked
 
 READERS = tuple(BUSINESS_READERS)
@@ -87,7 +87,6 @@ FILTERS = {
     "due_today": Q(alert=PublicationRecord.Alert.DUE_TODAY, first_published_on__isnull=True),
     "overdue": Q(alert=PublicationRecord.Alert.OVERDUE, first_published_on__isnull=True),
     "undetermined": Q(deadline__isnull=True),
-    "corrections": Q(versions__status=PublicationVersion.Status.PROPOSED),
 }
 FILTER_LABELS = {
     "pending": "待报送",
@@ -120,17 +119,15 @@ def publication_list(request):
     qs = scoped.select_related("current_version", "section")
     key = request.GET.get("f", "")
     if key in FILTERS:
-        qs = qs.filter(FILTERS[key]).distinct()
+        qs = qs.filter(FILTERS[key])
+    elif key == "corrections":
+        qs = qs.filter(sel.records_with_pending_correction())
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
             Q(enterprise_name__contains=q) | Q(uscc__iexact=q) | Q(task_number__contains=q)
         )
-    counts = {
-        name: capped_count(scoped.filter(cond))
-        for name, cond in FILTERS.items()
-        if name != "corrections"
-    }
+    counts = {name: capped_count(scoped.filter(cond)) for name, cond in FILTERS.items()}
     ordered = qs.order_by(F("deadline").asc(nulls_last=True), "id")
     page = bounded_page(ordered, request.GET.get("page"), PAGE_SIZE)
     can_scan = user.has_role(*svc.SCAN_ROLES)
@@ -166,21 +163,19 @@ def publication_detail(request, pk: int):
     )
     versions = record.versions.select_related("created_by", "approved_by", "objection")
     user = request.user
-    proposed = next((v for v in versions if v.status == PublicationVersion.Status.PROPOSED), None)
+    # The proposal waits on the approvals flow; the page shows it and links to its decision.
+    pending = sel.correction_pending(record)
     return render(
         request,
         "disclosure/publication_detail.html",
         {
             "record": record,
             "versions": versions,
-            "proposed": proposed,
+            "pending_correction": pending,
             "items": record.items.select_related("batch", "version").order_by("-batch_id"),
             "objections": record.objections.select_related("recorded_by", "recheck_by"),
             "inspectors": record.inspectors.all(),
-            "can_propose": user.has_role(*svc.PROPOSE_ROLES) and proposed is None,
-            "can_decide": proposed is not None
-            and user.has_role(*svc.APPROVE_ROLES)
-            and proposed.created_by_id != user.pk,
+            "can_propose": user.has_role(*svc.PROPOSE_ROLES) and pending is None,
             "can_object": user.has_role(*svc.OBJECTION_ROLES) and record.published_version_id,
             "can_recheck": user.has_role(*svc.RECHECK_ROLES),
             "correction_form": CorrectionForm(),
@@ -203,28 +198,11 @@ def correction_propose(request, pk: int):
     except ValidationError as exc:
         error_messages(request, exc)
     else:
-        messages.success(request, _("更正已提交，待股室负责人审批。"))
-    return redirect("disclosure:publication_detail", pk)
-
-
-@require_POST
-@role_required(*svc.APPROVE_ROLES)
-def correction_decide(request, pk: int):
-    version = get_object_or_404(
-        PublicationVersion.objects.filter(record__in=sel.records_for(request.user).values("pk")),
-        pk=pk,
-    )
-    approve = request.POST.get("decision") == "approve"
-    try:
-        svc.correction_decide(actor=request.user, version=version, approve=approve)
-    except ValidationError as exc:
-        error_messages(request, exc)
-    else:
         messages.success(
             request,
-            _("更正已批准，将在下一报送批次中标注“更正”报送。") if approve else _("更正未批准。"),
+            _("更正申请已提交，待本股室另一位股室负责人在其本人账户的“审批事项”中审批。"),
         )
-    return redirect("disclosure:publication_detail", version.record_id)
+    return redirect("disclosure:publication_detail", pk)
 
 
 @require_POST

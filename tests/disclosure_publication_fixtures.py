@@ -109,3 +109,21 @@ def make_record(task, make_enterprise, section, inspector_user):
         )
 
     return make
+
+
+@pytest.fixture
+def correct(users):
+    """Propose a correction and have the section's head approve it on the approvals flow;
+    returns the new current version."""
+    from approvals.services import approval_decide
+    from disclosure.services import correction_propose
+
+    def run(*, actor, record, result_text: str, reason: str, approver=None):
+        approval = correction_propose(
+            actor=actor, record=record, result_text=result_text, reason=reason
+        )
+        approval_decide(actor=approver or users[Role.SECTION_HEAD], request=approval, approve=True)
+        record.refresh_from_db()
+        return record.current_version
+
+    return run

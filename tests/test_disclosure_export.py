@@ -227,7 +227,7 @@ def test_feedback_file_with_a_formula_is_refused(make_record, users):
 
 
 def test_a_correction_of_a_published_result_is_exported_marked_as_correction(
-    make_record, users, inspector_user, client_for
+    make_record, users, inspector_user, client_for, correct
 ):
     record = make_record(result="未发现问题")
     staff = users[Role.SECTION_STAFF]
@@ -238,10 +238,7 @@ def test_a_correction_of_a_published_result_is_exported_marked_as_correction(
     record.refresh_from_db()
     assert record.status == Status.PUBLISHED and record.first_published_on == D(2026, 10, 20)
 
-    version = svc.correction_propose(
-        actor=inspector_user, record=record, result_text=PROBLEM, reason="漏选检查结果"
-    )
-    svc.correction_decide(actor=users[Role.SECTION_HEAD], version=version, approve=True)
+    correct(actor=inspector_user, record=record, result_text=PROBLEM, reason="漏选检查结果")
     second = svc.batch_create(actor=staff)
     svc.batch_build(batch_id=second.pk)
     second.refresh_from_db()
@@ -254,7 +251,7 @@ def test_a_correction_of_a_published_result_is_exported_marked_as_correction(
     assert _sheet(data)[1][10] == "未发现问题"
 
 
-def test_a_rejected_result_can_be_corrected_and_resent(make_record, users, inspector_user):
+def test_a_rejected_result_can_be_corrected_and_resent(make_record, users, inspector_user, correct):
     record = make_record(result="未发现问题")
     staff = users[Role.SECTION_STAFF]
     batch = svc.batch_create(actor=staff)
@@ -266,10 +263,9 @@ def test_a_rejected_result_can_be_corrected_and_resent(make_record, users, inspe
             [[record.task_number, record.uscc, record.check_item, "失败", "结果不规范", None]]
         ),
     )
-    version = svc.correction_propose(
+    version = correct(
         actor=inspector_user, record=record, result_text="未发现问题；其他", reason="按平台要求修正"
     )
-    svc.correction_decide(actor=users[Role.SECTION_HEAD], version=version, approve=True)
     record.refresh_from_db()
     assert record.status == Status.PENDING
     resend = svc.batch_create(actor=staff)

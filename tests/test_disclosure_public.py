@@ -74,16 +74,15 @@ def test_public_search_by_enterprise(records, make_record, make_enterprise):
 
 
 def test_public_page_shows_the_published_version_until_a_correction_is_published(
-    records, users, inspector_user
+    records, users, inspector_user, correct
 ):
     published, _hidden = records
-    version = svc.correction_propose(
+    correct(
         actor=inspector_user,
         record=published,
         result_text="未发现开展本次抽查涉及的经营活动",
         reason="企业已停业",
     )
-    svc.correction_decide(actor=users[Role.SECTION_HEAD], version=version, approve=True)
     body = Client().get(URL).content.decode()
     assert "未发现问题" in body and "未发现开展本次抽查涉及的经营活动" not in body
     published.refresh_from_db()

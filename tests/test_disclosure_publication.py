@@ -5,13 +5,18 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.selectors import approvals_to_decide
+from approvals.services import approval_decide, approval_request, approval_withdraw
 from audit.models import AuditEvent
 from core.models import Notification
 from disclosure import services as svc
 from disclosure.models import PublicationRecord, PublicationVersion
+from tests.calendar_helpers import calendar_approved
 from tests.disclosure_publication_fixtures import D, frozen
 from tests.permissions import assert_role_access
 from workdays.calendar import WorkingCalendar, add_working_days
@@ -50,7 +55,7 @@ def test_deadline_is_pending_while_next_year_is_unpublished_and_filled_in_when_p
     make_record, users, make_user, django_capture_on_commit_callbacks
 ):
     from workdays.demo import DEMO_2027
-    from workdays.services import calendar_draft_create, calendar_year_approve
+    from workdays.services import calendar_draft_create
 
     record = make_record(check_end=D(2026, 12, 10))
     assert record.deadline is None and record.deadline_pending_year == 2027
@@ -66,7 +71,7 @@ def test_deadline_is_pending_while_next_year_is_unpublished_and_filled_in_when_p
             arrangement=DEMO_2027,
         )
         with django_capture_on_commit_callbacks(execute=True):
-            calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
+            calendar_approved(approver=users[Role.SECURITY_ADMIN], calendar_year=draft)
 
     record.refresh_from_db()
     assert record.deadline == add_working_days(D(2026, 12, 10), 20)
@@ -278,12 +283,25 @@ def test_scan_task_is_late_acked():
     assert deadline_scan.acks_late and deadline_scan.reject_on_worker_lost
 
 
-# --- corrections (art. 17) ------------------------------------------------------------------
+# --- corrections (art. 17) on the approvals flow ---------------------------------------------
+
+CORRECTION = "disclosure.correction"
 
 
 @pytest.fixture
 def head2(make_user, section):
     return make_user(Role.SECTION_HEAD, section=section, username="head2", full_name="负责人乙")
+
+
+@pytest.fixture
+def other_head(make_user, other_section):
+    return make_user(Role.SECTION_HEAD, section=other_section, username="head_other")
+
+
+def _events(approval, event_type):
+    return AuditEvent.objects.filter(
+        event_type=event_type, object_type="approvals.approvalrequest", object_id=str(approval.pk)
+    )
 
 
 def test_correction_is_a_new_version_approved_by_the_section_head(
@@ -293,45 +311,168 @@ def test_correction_is_a_new_version_approved_by_the_section_head(
     record.status, record.first_published_on = Status.PUBLISHED, D(2026, 10, 20)
     record.published_version = record.current_version
     record.save()
-    version = svc.correction_propose(
+    approval = svc.correction_propose(
         actor=inspector_user,
         record=record,
         result_text="发现问题待后续处理（未按规定公示应当公示的信息）",
         reason="录入时选错结果",
     )
-    assert version.number == 2 and version.status == PublicationVersion.Status.PROPOSED
+    assert approval.kind == CORRECTION and approval.state == ApprovalRequest.State.PENDING
+    assert _events(approval, "approval.requested").get().actor == inspector_user
     record.refresh_from_db()
-    assert record.current_version.number == 1  # nothing changes before approval
-    with pytest.raises(ValidationError):
+    assert record.current_version.number == 1 and record.versions.count() == 1  # asked only
+    with pytest.raises(ValidationError, match="已有一份待审批的申请"):
         svc.correction_propose(actor=inspector_user, record=record, result_text="x", reason="y")
-    svc.correction_decide(actor=users[Role.SECTION_HEAD], version=version, approve=True)
+    approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
     record.refresh_from_db()
-    assert record.current_version == version and record.status == Status.PENDING
+    version = record.current_version
+    assert version.number == 2 and record.status == Status.PENDING
     assert record.published_version.number == 1  # the platform still shows version 1
     assert record.first_published_on == D(2026, 10, 20)  # on-time judged on the first publication
     assert [v.number for v in record.versions.all()] == [1, 2]  # every version stays
-    version.refresh_from_db()
-    assert version.approved_by == users[Role.SECTION_HEAD] and version.remark.startswith("更正")
-    assert AuditEvent.objects.filter(event_type="publication.correction_approve").exists()
+    assert version.created_by == inspector_user and version.approved_by == users[Role.SECTION_HEAD]
+    assert version.reason == "录入时选错结果" and version.remark.startswith("更正")
+    assert _events(approval, "approval.approved").get().actor == users[Role.SECTION_HEAD]
+    change = AuditEvent.objects.get(event_type="publication.correction_approve")
+    assert change.detail["approval"] == approval.pk and change.detail["version"] == 2
 
 
-def test_correction_needs_a_reason_and_a_second_person(make_record, users, head2):
+def test_correction_needs_a_reason_and_a_refusal_needs_one_too(make_record, users, head2):
     record = make_record()
     with pytest.raises(ValidationError):
         svc.correction_propose(
             actor=users[Role.SECTION_HEAD], record=record, result_text="new", reason=" "
         )
-    version = svc.correction_propose(
+    with pytest.raises(ValidationError):
+        svc.correction_propose(
+            actor=users[Role.SECTION_HEAD], record=record, result_text=" ", reason="复核"
+        )
+    approval = svc.correction_propose(
         actor=users[Role.SECTION_HEAD], record=record, result_text="new", reason="复核"
     )
-    with pytest.raises(ValidationError):
-        svc.correction_decide(actor=users[Role.SECTION_HEAD], version=version, approve=True)
-    with pytest.raises(PermissionDenied):
-        svc.correction_decide(actor=users[Role.INSPECTOR], version=version, approve=True)
-    svc.correction_decide(actor=head2, version=version, approve=False)
-    version.refresh_from_db()
+    with pytest.raises(ValidationError, match="拒绝理由"):
+        approval_decide(actor=head2, request=approval, approve=False, reason=" ")
+    approval_decide(actor=head2, request=approval, approve=False, reason="原结果无误")
+    approval.refresh_from_db()
+    assert approval.state == ApprovalRequest.State.REFUSED and approval.decided_by == head2
+    assert _events(approval, "approval.refused").get().reason == "原结果无误"
     record.refresh_from_db()
-    assert version.status == PublicationVersion.Status.REJECTED
+    assert record.current_version.number == 1 and record.versions.count() == 1
+    notice = Notification.objects.get(recipient=users[Role.SECTION_HEAD], key__endswith="refused")
+    assert "原结果无误" in notice.body
+
+
+def test_the_proposer_cannot_approve_their_own_correction(make_record, users):
+    record = make_record()
+    approval = svc.correction_propose(
+        actor=users[Role.SECTION_HEAD], record=record, result_text="new", reason="复核"
+    )
+    with pytest.raises(PermissionDenied, match="不能审批自己提出的申请"):
+        approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
+    record.refresh_from_db()
+    assert record.current_version.number == 1
+
+
+def test_only_a_head_of_the_records_section_decides_a_correction(
+    make_record, users, inspector_user, head2, other_head
+):
+    record = make_record()
+    approval = svc.correction_propose(
+        actor=inspector_user, record=record, result_text="new", reason="复核"
+    )
+    # another section's head, the lead section (sees every record) and other roles are refused
+    for actor in (other_head, users[Role.LEAD_SECTION], users[Role.SECTION_STAFF]):
+        with pytest.raises(PermissionDenied):
+            approval_decide(actor=actor, request=approval, approve=True)
+    assert approvals_to_decide(other_head) == []
+    assert approvals_to_decide(head2) == [approval]
+    # only the record's section heads are asked to decide
+    asked = {n.recipient for n in Notification.objects.filter(key__endswith="requested")}
+    assert asked == {users[Role.SECTION_HEAD], head2}
+    record.refresh_from_db()
+    assert record.current_version.number == 1
+
+
+def test_a_correction_approved_after_the_result_changed_fails_with_a_clear_message(
+    make_record, users, inspector_user
+):
+    record = make_record()
+    approval = svc.correction_propose(
+        actor=inspector_user, record=record, result_text="new", reason="复核"
+    )
+    # the current result changed meanwhile (a write past this request)
+    changed = PublicationVersion.objects.create(
+        record=record, number=2, result_text="other", is_correction=True, reason="另案更正"
+    )
+    PublicationRecord.objects.filter(pk=record.pk).update(current_version=changed)
+    with pytest.raises(ValidationError, match="当前结果已变化"):
+        approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
+    approval.refresh_from_db()
+    assert approval.state == ApprovalRequest.State.PENDING
+    assert record.versions.count() == 2
+
+
+def test_a_correction_cannot_be_asked_without_its_text(make_record, inspector_user):
+    record = make_record()
+    with pytest.raises(ValidationError, match="请填写更正后的检查结果"):
+        approval_request(actor=inspector_user, kind=CORRECTION, object_id=record.pk, reason="r")
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_a_correction_of_a_record_outside_the_proposers_scope_is_refused(
+    make_record, users, make_user, other_section
+):
+    record = make_record()
+    staff_b = make_user(Role.SECTION_STAFF, section=other_section, username="staff_b")
+    with pytest.raises(PermissionDenied):
+        svc.correction_propose(actor=staff_b, record=record, result_text="new", reason="r")
+    with pytest.raises(PermissionDenied):
+        svc.correction_propose(
+            actor=users[Role.DISCIPLINE], record=record, result_text="new", reason="r"
+        )
+    assert not ApprovalRequest.objects.exists()
+
+
+def test_a_withdrawn_correction_frees_the_record(make_record, inspector_user):
+    record = make_record()
+    approval = svc.correction_propose(
+        actor=inspector_user, record=record, result_text="new", reason="复核"
+    )
+    approval_withdraw(actor=inspector_user, request=approval)
+    again = svc.correction_propose(
+        actor=inspector_user, record=record, result_text="new", reason="复核"
+    )
+    assert again.state == ApprovalRequest.State.PENDING and record.versions.count() == 1
+
+
+def test_a_correction_request_is_seen_by_the_section_head_and_the_discipline_group(
+    make_record, users, inspector_user, other_head
+):
+    record = make_record()
+    approval = svc.correction_propose(
+        actor=inspector_user, record=record, result_text="new", reason="复核"
+    )
+    url = reverse("approvals:detail", args=[approval.pk])
+    decide = reverse("approvals:decide", args=[approval.pk])
+    assert_role_access(users, url, {Role.SECTION_HEAD, Role.DISCIPLINE, Role.AUDIT_ADMIN})
+    head = Client()
+    head.force_login(users[Role.SECTION_HEAD])
+    assert "decision-form" in head.get(url).content.decode()
+    other = Client()
+    other.force_login(other_head)
+    assert other.get(url).status_code == 403
+    assert other.post(decide, {"decision": "approve"}).status_code == 403
+    # the discipline group reads it, never decides it
+    discipline = Client()
+    discipline.force_login(users[Role.DISCIPLINE])
+    page = discipline.get(url).content.decode()
+    assert "decision-form" not in page and "new" in page
+    assert discipline.post(decide, {"decision": "approve"}).status_code == 403
+    proposer = Client()
+    proposer.force_login(inspector_user)
+    assert "decision-form" not in proposer.get(url).content.decode()
+    assert Client().get(url).status_code == 302  # anonymous → login
+    record.refresh_from_db()
     assert record.current_version.number == 1
 
 
@@ -366,9 +507,15 @@ def test_objection_and_recheck_that_changes_the_result_goes_through_correction(
         )
     objection.refresh_from_db()
     assert objection.status == "rechecked" and objection.changes_result
-    proposed = record.versions.get(status=PublicationVersion.Status.PROPOSED)
-    assert proposed.objection == objection and proposed.result_text == "未发现问题"
+    proposed = ApprovalRequest.objects.get(kind=CORRECTION, object_id=str(record.pk))
+    assert proposed.payload["objection"] == objection.pk
+    assert proposed.payload["result_text"] == "未发现问题"
     assert proposed.reason.startswith("异议复查")
+    with frozen(D(2026, 11, 21)):  # within the request's validity
+        approval_decide(actor=users[Role.SECTION_HEAD], request=proposed, approve=True)
+    record.refresh_from_db()
+    assert record.current_version.objection == objection
+    assert record.current_version.result_text == "未发现问题"
 
 
 def test_recheck_that_keeps_the_result_proposes_nothing(make_record, users, inspector_user):
@@ -391,7 +538,7 @@ def test_recheck_that_keeps_the_result_proposes_nothing(make_record, users, insp
         )
     objection.refresh_from_db()
     assert not objection.changes_result
-    assert not record.versions.filter(status="proposed").exists()
+    assert not ApprovalRequest.objects.exists() and record.versions.count() == 1
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -431,18 +578,8 @@ def test_publication_pages_permissions(users, make_record, inspector_user):
     )
 
 
-def test_decide_and_recheck_views_permissions(users, make_record, inspector_user):
+def test_recheck_view_permissions(users, make_record, inspector_user):
     record = make_record(inspectors=[inspector_user, users[Role.INSPECTOR]])
-    version = svc.correction_propose(
-        actor=inspector_user, record=record, result_text="new", reason="r"
-    )
-    assert_role_access(
-        users,
-        reverse("disclosure:correction_decide", args=[version.pk]),
-        [Role.SECTION_HEAD],
-        method="post",
-        data={"decision": "reject"},
-    )
     record.published_version = record.current_version
     record.save()
     with frozen(D(2026, 11, 20)):
@@ -473,18 +610,26 @@ def test_list_shows_the_deadline_pending_label_and_the_overdue_list_for_discipli
     assert "2026-11-03" in detail and "按 2026 年日历第 1 版" in detail
 
 
-def test_correction_flow_through_the_browser(make_record, client_for, users, inspector_user):
+def test_correction_flow_through_the_browser(make_record, client_for, users):
     record = make_record(result="未发现问题", inspectors=[users[Role.INSPECTOR]])
     inspector = client_for(Role.INSPECTOR)
     url = reverse("disclosure:correction_propose", args=[record.pk])
     inspector.post(url, {"result_text": "未发现开展本次抽查涉及的经营活动", "reason": "企业已停业"})
-    version = record.versions.get(number=2)
+    approval = ApprovalRequest.objects.get(kind=CORRECTION, object_id=str(record.pk))
+    detail = reverse("disclosure:publication_detail", args=[record.pk])
+    # the record page shows the pending correction (to the proposer too) instead of the form
+    page = inspector.get(detail).content.decode()
+    assert reverse("approvals:detail", args=[approval.pk]) in page and "更正待审批" in page
+    assert "提交更正" not in page
+    listed = inspector.get(reverse("disclosure:publication_list") + "?f=corrections")
+    assert record.enterprise_name in listed.content.decode()
     head = client_for(Role.SECTION_HEAD)
-    page = head.get(reverse("disclosure:publication_detail", args=[record.pk])).content.decode()
-    assert "批准第 2 版更正" in page
-    head.post(reverse("disclosure:correction_decide", args=[version.pk]), {"decision": "approve"})
+    head.post(reverse("approvals:decide", args=[approval.pk]), {"decision": "approve"})
     record.refresh_from_db()
-    assert record.current_version == version
+    assert record.current_version.number == 2
+    assert record.current_version.result_text == "未发现开展本次抽查涉及的经营活动"
+    page = inspector.get(detail).content.decode()
+    assert "更正待审批" not in page and "提交更正" in page
 
 
 def test_dashboard_panel_counts_overdue(make_record, client_for):
@@ -515,3 +660,34 @@ def test_demo_check_end_counts_from_the_visit_end_date_not_the_approval(make_rec
         record = make_record(check_end=D(2026, 10, 3))
     assert record.deadline == D(2026, 11, 3)
     assert isinstance(record.check_end, dt.date)
+
+
+def test_a_correction_waiting_under_the_old_state_machine_becomes_an_approval_request(
+    make_record, users, inspector_user
+):
+    """Migration disclosure.0008: a ``proposed`` version left by the old flow is asked for on
+    the approvals flow, and the section head can approve it there."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("disclosure.migrations.0008_pending_corrections_to_approvals")
+    record = make_record(result="未发现问题")
+    PublicationVersion.objects.create(
+        record=record,
+        number=2,
+        status=PublicationVersion.Status.PROPOSED,
+        result_text="未发现开展本次抽查涉及的经营活动",
+        is_correction=True,
+        reason="企业已停业",
+        created_by=inspector_user,
+    )
+    migration.forwards(apps, None)
+    approval = ApprovalRequest.objects.get(kind=CORRECTION, object_id=str(record.pk))
+    assert approval.requested_by == inspector_user and approval.reason == "企业已停业"
+    assert not record.versions.filter(status=PublicationVersion.Status.PROPOSED).exists()
+    assert approvals_to_decide(users[Role.SECTION_HEAD]) == [approval]
+    approval_decide(actor=users[Role.SECTION_HEAD], request=approval, approve=True)
+    record.refresh_from_db()
+    assert record.current_version.number == 2
+    assert record.current_version.result_text == "未发现开展本次抽查涉及的经营活动"

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
 from disclosure import selectors as sel
 from disclosure import services as svc
 from disclosure.models import ExportBatch, Objection, PublicationRecord, PublicationVersion
@@ -163,14 +164,20 @@ def test_correction_of_another_sections_record_is_404(world):
     assert not PublicationVersion.objects.filter(record=a, number=2).exists()
     assert client(p["secadmin"]).post(url, data).status_code == 403
     assert client(p["insp_a"]).post(url, data).status_code == 302
-    version = PublicationVersion.objects.get(record=a, number=2)
-    decide = reverse("disclosure:correction_decide", args=[version.pk])
-    assert client(p["head_b"]).post(decide, {"decision": "approve"}).status_code == 404
-    version.refresh_from_db()
-    assert version.status == PublicationVersion.Status.PROPOSED
+    assert not PublicationVersion.objects.filter(record=a, number=2).exists()  # asked only
+    approval = ApprovalRequest.objects.get(kind="disclosure.correction", object_id=str(a.pk))
+    decide = reverse("approvals:decide", args=[approval.pk])
+    # another section's head neither sees nor decides it
+    assert (
+        client(p["head_b"]).get(reverse("approvals:detail", args=[approval.pk])).status_code == 403
+    )
+    assert client(p["head_b"]).post(decide, {"decision": "approve"}).status_code == 403
+    assert not PublicationVersion.objects.filter(record=a, number=2).exists()
     assert client(p["head_a"]).post(decide, {"decision": "approve"}).status_code == 302
-    version.refresh_from_db()
-    assert version.status == PublicationVersion.Status.APPROVED
+    version = PublicationVersion.objects.get(record=a, number=2)
+    assert (
+        version.status == PublicationVersion.Status.APPROVED and version.approved_by == p["head_a"]
+    )
 
 
 def test_objections_of_another_section_are_404(world):

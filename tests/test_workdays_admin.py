@@ -3,11 +3,15 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.services import approval_decide
 from audit.models import AuditEvent
+from tests.calendar_helpers import calendar_approved
 from tests.permissions import assert_role_access
 from workdays.calendar import CalendarYearNotPublished, add_working_days
 from workdays.demo import DEMO_2027
@@ -21,7 +25,7 @@ from workdays.services import (
     calendar_draft_create,
     calendar_draft_discard,
     calendar_draft_update,
-    calendar_year_approve,
+    calendar_year_request,
 )
 
 D = dt.date
@@ -68,15 +72,24 @@ def test_draft_does_not_count_until_a_second_person_approves(users, sysadmin2):
     assert AuditEvent.objects.filter(event_type="calendar_year.created", object_id=str(draft.pk))
     with pytest.raises(CalendarYearNotPublished):
         add_working_days(D(2026, 12, 10), 20)
+    approval = calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    assert approval.kind == "workdays.calendar_year" and approval.state == "pending"
+    draft.refresh_from_db()
+    assert draft.is_draft  # asked only
+    with pytest.raises(PermissionDenied, match="不能审批自己提出的申请"):
+        approval_decide(actor=users[Role.SYSTEM_ADMIN], request=approval, approve=True)
     with pytest.raises(PermissionDenied):
-        calendar_year_approve(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)  # entrant
-    with pytest.raises(PermissionDenied):
-        calendar_year_approve(actor=users[Role.LEAD_SECTION], calendar_year=draft)
-    approved = calendar_year_approve(actor=sysadmin2, calendar_year=draft)
+        approval_decide(actor=users[Role.LEAD_SECTION], request=approval, approve=True)
+    approval_decide(actor=sysadmin2, request=approval, approve=True)
+    approved = CalendarYear.objects.get(pk=draft.pk)
     assert approved.status == CalendarYear.Status.PUBLISHED
     assert approved.approved_by == sysadmin2 and approved.approved_at is not None
     event = AuditEvent.objects.get(event_type="calendar_year.published")
     assert event.actor == sysadmin2 and event.detail["after"]["year"] == 2027
+    assert event.detail["approval"] == approval.pk
+    assert AuditEvent.objects.filter(
+        event_type="approval.approved", object_id=str(approval.pk), actor=sysadmin2
+    ).exists()
     # 2026-12-10 + 20: 12-11, 14-18, 21-25, 28-31 (15), then 2027-01-04..08 → 2027-01-08.
     assert add_working_days(D(2026, 12, 10), 20) == D(2027, 1, 8)
     # Spring Festival 2027 (demo): 02-05..02-13 off, 02-20 worked.
@@ -85,7 +98,7 @@ def test_draft_does_not_count_until_a_second_person_approves(users, sysadmin2):
 
 def test_security_admin_may_approve(users):
     draft = _draft(users)
-    calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
+    calendar_approved(approver=users[Role.SECURITY_ADMIN], calendar_year=draft)
     assert CalendarYear.objects.get(pk=draft.pk).is_published
 
 
@@ -106,7 +119,7 @@ def test_new_year_holiday_may_start_in_the_previous_december(users, sysadmin2):
     draft = _draft(users, WITH_DECEMBER)
     assert CalendarDay.objects.get(calendar_year=draft, date=D(2026, 12, 31)).kind == "holiday"
     assert add_working_days(D(2026, 12, 30), 1) == D(2026, 12, 31)  # the draft does not count
-    calendar_year_approve(actor=sysadmin2, calendar_year=draft)
+    calendar_approved(approver=sysadmin2, calendar_year=draft)
     assert add_working_days(D(2026, 12, 30), 1) == D(2027, 1, 4)
     assert add_working_days(D(2027, 1, 8), 1) == D(2027, 1, 9)  # make-up Saturday
     # The published 2026 revision itself is untouched; the 2027 notice overlays its December.
@@ -202,7 +215,7 @@ def test_published_year_is_never_edited_in_place(users):
             reason="r",
         )
     with pytest.raises(ValidationError, match="不是待审批的草稿"):
-        calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=seeded)
+        calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=seeded)
 
 
 def test_correction_is_a_new_revision_and_supersedes(users, sysadmin2):
@@ -231,13 +244,83 @@ def test_correction_is_a_new_revision_and_supersedes(users, sysadmin2):
     )
     assert draft.revision == 2
     assert add_working_days(D(2026, 11, 2), 1) == D(2026, 11, 3)  # until approved
-    calendar_year_approve(actor=sysadmin2, calendar_year=draft)
+    calendar_approved(approver=sysadmin2, calendar_year=draft)
     assert add_working_days(D(2026, 11, 2), 1) == D(2026, 11, 4)
     seeded.refresh_from_db()
     assert seeded.status == CalendarYear.Status.SUPERSEDED
     assert seeded.days.get(date=D(2026, 11, 3)).kind == "workday"  # history kept as it was
     event = AuditEvent.objects.get(event_type="calendar_year.published")
     assert event.detail["superseded_revision"] == 1 and event.reason == "核对通知原文"
+
+
+def test_the_entrant_cannot_approve_a_publication_another_admin_asked_for(users, sysadmin2):
+    draft = _draft(users)  # entered by users[SYSTEM_ADMIN]
+    approval = calendar_year_request(actor=sysadmin2, calendar_year=draft)
+    with pytest.raises(PermissionDenied, match="录入人不能审批"):
+        approval_decide(actor=users[Role.SYSTEM_ADMIN], request=approval, approve=True)
+    approval_decide(actor=users[Role.SECURITY_ADMIN], request=approval, approve=True)
+    assert CalendarYear.objects.get(pk=draft.pk).is_published
+
+
+def test_a_refused_publication_needs_a_reason_and_leaves_the_draft(users):
+    draft = _draft(users)
+    approval = calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    with pytest.raises(ValidationError, match="拒绝理由"):
+        approval_decide(actor=users[Role.SECURITY_ADMIN], request=approval, approve=False)
+    approval_decide(
+        actor=users[Role.SECURITY_ADMIN], request=approval, approve=False, reason="文号有误"
+    )
+    draft.refresh_from_db()
+    assert draft.is_draft and draft.approved_by is None
+    assert AuditEvent.objects.get(event_type="approval.refused").reason == "文号有误"
+    # the entrant may fix it and ask again
+    again = calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    assert again.state == "pending"
+
+
+def test_a_draft_edited_after_the_request_fails_at_approval_with_a_clear_message(users):
+    draft = _draft(users)
+    approval = calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    with time_machine.travel(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC), tick=False):
+        calendar_draft_update(
+            actor=users[Role.SYSTEM_ADMIN],
+            calendar_year=draft,
+            notice_title=TITLE,
+            notice_number="国办发明电〔2026〕10号",
+            arrangement=DEMO_2027,
+        )
+        with pytest.raises(ValidationError, match="草稿已修改"):
+            approval_decide(actor=users[Role.SECURITY_ADMIN], request=approval, approve=True)
+    draft.refresh_from_db()
+    assert draft.is_draft
+    approval.refresh_from_db()
+    assert approval.state == "pending"
+
+
+def test_a_draft_with_a_pending_request_is_not_discarded(users):
+    draft = _draft(users)
+    calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    with pytest.raises(ValidationError, match="待审批的发布申请"):
+        calendar_draft_discard(actor=users[Role.SECURITY_ADMIN], calendar_year=draft, reason="x")
+    assert CalendarYear.objects.get(pk=draft.pk).is_draft
+
+
+def test_a_publication_request_is_seen_by_the_admins_and_the_discipline_group_read_only(
+    users, client
+):
+    draft = _draft(users)
+    approval = calendar_year_request(actor=users[Role.SYSTEM_ADMIN], calendar_year=draft)
+    url = reverse("approvals:detail", args=[approval.pk])
+    assert_role_access(
+        users, url, [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.DISCIPLINE, Role.AUDIT_ADMIN]
+    )
+    client.force_login(users[Role.DISCIPLINE])
+    assert "decision-form" not in client.get(url).content.decode()
+    decide = reverse("approvals:decide", args=[approval.pk])
+    assert client.post(decide, {"decision": "approve"}).status_code == 403
+    client.force_login(users[Role.SECURITY_ADMIN])
+    assert "decision-form" in client.get(url).content.decode()
+    assert CalendarYear.objects.get(pk=draft.pk).is_draft
 
 
 def test_discard(users):
@@ -280,10 +363,14 @@ def test_entry_form_is_for_system_admin_only(users):
     assert_role_access(users, reverse("workdays:calendar_draft_new"), [Role.SYSTEM_ADMIN])
 
 
-def test_approve_and_discard_permissions(users):
+def test_request_and_discard_permissions(users, sysadmin2):
     draft = _draft(users)
-    url = reverse("workdays:calendar_approve", args=[draft.pk])
-    assert_role_access(users, url, [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN], method="post")
+    url = reverse("workdays:calendar_request", args=[draft.pk])
+    assert_role_access(users, url, [Role.SYSTEM_ADMIN], method="post")
+    draft.refresh_from_db()
+    assert draft.is_draft  # asked only
+    approval = ApprovalRequest.objects.get(kind="workdays.calendar_year", object_id=str(draft.pk))
+    approval_decide(actor=users[Role.SECURITY_ADMIN], request=approval, approve=True)
     draft.refresh_from_db()
     assert draft.is_published and draft.approved_by == users[Role.SECURITY_ADMIN]
     discard = reverse("workdays:calendar_discard", args=[draft.pk])
@@ -326,11 +413,16 @@ def test_enter_and_approve_through_the_screens(users, sysadmin2, client_for, cli
     assert arrangement_of(draft).makeup_days == (D(2027, 1, 9), D(2027, 2, 20))
     detail = admin.get(response["Location"]).content.decode()
     assert "与普通周一至周五日历的差异" in detail and "2026-12-31" in detail
-    assert "核对无误，审批发布" not in detail  # the author cannot approve
+    asked = admin.post(reverse("workdays:calendar_request", args=[draft.pk]))
+    approval = ApprovalRequest.objects.get(kind="workdays.calendar_year", object_id=str(draft.pk))
+    assert asked["Location"] == reverse("approvals:detail", args=[approval.pk])
+    detail = admin.get(response["Location"]).content.decode()
+    assert "发布申请待审批" in detail
+    assert reverse("workdays:calendar_request", args=[draft.pk]) not in detail
+    assert "decision-form" not in admin.get(asked["Location"]).content.decode()  # the author
     client.force_login(sysadmin2)
-    detail = client.get(response["Location"]).content.decode()
-    assert "核对无误，审批发布" in detail
-    client.post(reverse("workdays:calendar_approve", args=[draft.pk]))
+    assert "decision-form" in client.get(asked["Location"]).content.decode()
+    client.post(reverse("approvals:decide", args=[approval.pk]), {"decision": "approve"})
     draft.refresh_from_db()
     assert draft.is_published
     year_page = client.get(reverse("workdays:calendar_year", args=[2027])).content.decode()
@@ -398,7 +490,7 @@ def test_publication_sends_a_signal_after_commit(users, django_capture_on_commit
     try:
         draft = _draft(users)
         with django_capture_on_commit_callbacks(execute=True):
-            calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
+            calendar_approved(approver=users[Role.SECURITY_ADMIN], calendar_year=draft)
     finally:
         calendar_year_published.disconnect(handler)
     assert received == [2027]
@@ -411,5 +503,5 @@ def test_year_page_shows_the_december_set_by_next_years_notice(users, sysadmin2,
     assert "本通知涉及上一年 12 月的日期" in revision_page.content.decode()
     marker = 'title="2026-12-31 法定节假日 元旦"'
     assert marker not in reader.get(reverse("workdays:calendar_year", args=[2026])).content.decode()
-    calendar_year_approve(actor=sysadmin2, calendar_year=draft)
+    calendar_approved(approver=sysadmin2, calendar_year=draft)
     assert marker in reader.get(reverse("workdays:calendar_year", args=[2026])).content.decode()

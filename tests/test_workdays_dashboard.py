@@ -10,9 +10,10 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from accounts.roles import Role
+from tests.calendar_helpers import calendar_approved
 from workdays.demo import DEMO_2027
 from workdays.models import CalendarYear
-from workdays.services import calendar_draft_create, calendar_year_approve
+from workdays.services import calendar_draft_create
 
 D = dt.date
 
@@ -66,7 +67,7 @@ def test_warning_mentions_the_pending_draft_and_stops_when_published(users, clie
         body = _dashboard(client_for(Role.LEAD_SECTION))
         assert "已录入草稿，待另一位管理员审批" in body
         assert reverse("workdays:calendar_revision", args=[draft.pk]) in body
-        calendar_year_approve(actor=users[Role.SECURITY_ADMIN], calendar_year=draft)
+        calendar_approved(approver=users[Role.SECURITY_ADMIN], calendar_year=draft)
         body = _dashboard(client_for(Role.LEAD_SECTION))
     assert "节假日安排尚未发布" not in body
 

@@ -7,7 +7,7 @@ import datetime as dt
 from accounts.models import User
 
 from .models import CalendarYear
-from .services import Arrangement, HolidayRange, calendar_draft_create
+from .services import Arrangement, HolidayRange, calendar_draft_create, calendar_year_request
 
 DEMO_2027 = Arrangement(
     holidays=(
@@ -34,11 +34,13 @@ def seed(*, stdout) -> None:
     sysadmin = User.objects.filter(username="sysadmin").first()
     if sysadmin is None or CalendarYear.objects.filter(year=2027).exists():
         return
-    calendar_draft_create(
+    draft = calendar_draft_create(
         actor=sysadmin,
         year=2027,
         notice_title="国务院办公厅关于2027年部分节假日安排的通知（演示草稿）",
         notice_number="",
         arrangement=DEMO_2027,
     )
-    stdout.write("  工作日历：2004—2026 年已发布；2027 年草稿待审批（演示“待定”）")
+    # Asked for publication, so the security admin finds it under 审批事项 → 待我审批.
+    calendar_year_request(actor=sysadmin, calendar_year=draft)
+    stdout.write("  工作日历：2004—2026 年已发布；2027 年草稿已提交发布申请、待审批（演示“待定”）")

@@ -4,6 +4,8 @@ import calendar as pycal
 import datetime as dt
 from dataclasses import dataclass
 
+from approvals.selectors import approvals_open_for
+
 from .calendar import KIND_LABELS, DayInfo
 from .models import CalendarDay, CalendarYear
 from .seed_data import plain_kind
@@ -116,3 +118,11 @@ def pending_drafts():
     return CalendarYear.objects.filter(status=CalendarYear.Status.DRAFT).select_related(
         "entered_by"
     )
+
+
+CALENDAR_KIND = "workdays.calendar_year"
+
+
+def calendar_pending(record: CalendarYear):
+    """The open publication request of ``record`` (a draft), if any."""
+    return approvals_open_for(kind=CALENDAR_KIND, object_ids=[record.pk]).get(str(record.pk))

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from approvals.services import approval_request
 from audit.services import audit_record
 
 from . import seed_data
 from .models import CalendarDay, CalendarYear
+from .selectors import CALENDAR_KIND, calendar_pending
 from .signals import calendar_year_published
 
 ENTER_ROLES = (Role.SYSTEM_ADMIN,)
@@ -228,43 +231,90 @@ def calendar_draft_update(
     return record
 
 
-def calendar_year_approve(*, actor, calendar_year: CalendarYear) -> CalendarYear:
-    """A second person (系统管理员 or 安全管理员, not the one who entered it) approves the draft:
-    it becomes the published revision; the previous published revision is superseded."""
-    _require(actor, APPROVE_ROLES, "只有系统管理员或安全管理员可以审批节假日安排。")
-    with transaction.atomic():
-        record = CalendarYear.objects.select_for_update().get(pk=calendar_year.pk)
-        if not record.is_draft:
-            raise ValidationError("该安排不是待审批的草稿。")
-        if record.entered_by_id == actor.pk:
-            raise PermissionDenied("录入人不能审批自己录入的安排，须由另一位管理员审批。")
-        previous = (
-            CalendarYear.objects.select_for_update()
-            .filter(year=record.year, status=CalendarYear.Status.PUBLISHED)
-            .first()
+# --- publication on the approvals flow (kind ``workdays.calendar_year``) ----------------------
+#
+# The 系统管理员 who entered a draft asks for its publication; another 系统管理员 or a 安全管理员
+# (never the one who entered it) approves it in their own session on the approvals page, which
+# publishes it, or refuses it with a reason (the draft stays a draft, to be edited or discarded).
+
+
+def calendar_year_request(*, actor, calendar_year: CalendarYear):
+    """Ask for ``calendar_year`` (a draft) to be published by a second admin."""
+    record = calendar_year
+    notice = record.notice_number or record.notice_title
+    reason = record.reason or f"发布 {record.year} 年节假日安排（{notice}）"
+    payload = {
+        # The draft as it was asked for: an edit after the request makes it stale.
+        "entered_at": record.entered_at.isoformat() if record.entered_at else "",
+        "summary": f"{record.year} 年节假日安排第 {record.revision} 版（{notice}）审批后发布并用于期限计算",
+        "link": reverse("workdays:calendar_revision", args=[record.pk]),
+    }
+    return approval_request(
+        actor=actor, kind=CALENDAR_KIND, object_id=record.pk, reason=reason, payload=payload
+    )
+
+
+def calendar_year_check_request(*, actor, obj: CalendarYear) -> None:
+    _require(actor, ENTER_ROLES, "只有系统管理员可以提交节假日安排的发布申请。")
+    if not obj.is_draft:
+        raise ValidationError(f"{obj.year} 年第 {obj.revision} 版不是待审批的草稿。")
+
+
+def calendar_year_check_payload(*, actor, obj: CalendarYear, payload: dict) -> None:
+    if "entered_at" not in payload:
+        raise ValidationError("请在节假日安排页面提交发布申请。")
+
+
+def calendar_year_approver_roles(*, actor, obj: CalendarYear) -> frozenset[str]:
+    return frozenset(APPROVE_ROLES)
+
+
+def calendar_year_check_decider(*, actor, obj: CalendarYear, request) -> None:
+    if obj is not None and obj.entered_by_id == actor.pk:
+        raise PermissionDenied("录入人不能审批自己录入的安排，须由另一位管理员审批。")
+
+
+def calendar_year_perform(*, actor, obj: CalendarYear, request) -> dict:
+    """The approved publication: the draft becomes the published revision; the previous
+    published revision is superseded; deadlines waiting for the year are filled in."""
+    record = CalendarYear.objects.select_for_update().get(pk=obj.pk)
+    if not record.is_draft:
+        raise ValidationError(f"{record.year} 年第 {record.revision} 版已不是草稿，请拒绝该申请。")
+    entered_at = record.entered_at.isoformat() if record.entered_at else ""
+    if entered_at != request.payload.get("entered_at"):
+        raise ValidationError(
+            f"申请提出后 {record.year} 年第 {record.revision} 版草稿已修改，"
+            "请拒绝该申请，核对后重新提交发布申请。"
         )
-        if previous is not None:
-            previous.status = CalendarYear.Status.SUPERSEDED
-            previous.save(update_fields=["status"])
-        record.status = CalendarYear.Status.PUBLISHED
-        record.approved_by = actor
-        record.approved_at = timezone.now()
-        record.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_record(
-            event_type="calendar_year.published",
-            actor=actor,
-            obj=record,
-            reason=record.reason,
-            detail={
-                "after": _summary(record, arrangement_of(record)),
-                "entered_by": record.entered_by.display_name if record.entered_by else "",
-                "superseded_revision": previous.revision if previous else None,
-            },
-        )
-        transaction.on_commit(
-            lambda: calendar_year_published.send(sender=CalendarYear, calendar_year=record)
-        )
-    return record
+    previous = (
+        CalendarYear.objects.select_for_update()
+        .filter(year=record.year, status=CalendarYear.Status.PUBLISHED)
+        .first()
+    )
+    if previous is not None:
+        previous.status = CalendarYear.Status.SUPERSEDED
+        previous.save(update_fields=["status"])
+    record.status = CalendarYear.Status.PUBLISHED
+    record.approved_by = actor
+    record.approved_at = timezone.now()
+    record.save(update_fields=["status", "approved_by", "approved_at"])
+    audit_record(
+        event_type="calendar_year.published",
+        actor=actor,
+        obj=record,
+        reason=record.reason,
+        detail={
+            "after": _summary(record, arrangement_of(record)),
+            "entered_by": record.entered_by.display_name if record.entered_by else "",
+            "requested_by": request.requested_by.display_name,
+            "approval": request.pk,
+            "superseded_revision": previous.revision if previous else None,
+        },
+    )
+    transaction.on_commit(
+        lambda: calendar_year_published.send(sender=CalendarYear, calendar_year=record)
+    )
+    return {}
 
 
 def calendar_draft_discard(*, actor, calendar_year: CalendarYear, reason: str) -> CalendarYear:
@@ -276,6 +326,11 @@ def calendar_draft_discard(*, actor, calendar_year: CalendarYear, reason: str) -
         record = CalendarYear.objects.select_for_update().get(pk=calendar_year.pk)
         if not record.is_draft:
             raise ValidationError("只能作废草稿。")
+        if calendar_pending(record) is not None:
+            # The request decides the draft's fate first (withdrawn by its requester or refused).
+            raise ValidationError(
+                "该草稿有待审批的发布申请，请先由申请人撤回或由审批人拒绝该申请，再作废草稿。"
+            )
         record.status = CalendarYear.Status.DISCARDED
         record.save(update_fields=["status"])
         audit_record(

@@ -77,6 +77,8 @@ def calendar_revision(request, pk: int):
         .first()
     )
     user = request.user
+    # Publication waits on the approvals flow; the page shows the open request.
+    pending = selectors.calendar_pending(record) if record.is_draft else None
     return render(
         request,
         "workdays/calendar_revision.html",
@@ -93,9 +95,8 @@ def calendar_revision(request, pk: int):
                 else None
             ),
             "can_edit": record.is_draft and _can_enter(user) and record.entered_by_id == user.pk,
-            "can_approve": record.is_draft
-            and user.has_role(*services.APPROVE_ROLES)
-            and record.entered_by_id != user.pk,
+            "pending": pending,
+            "can_request": record.is_draft and _can_enter(user) and pending is None,
             "can_discard": record.is_draft and user.has_role(*services.APPROVE_ROLES),
             "can_correct": record.is_published and _can_enter(user),
             "discard_form": DiscardForm(),
@@ -186,21 +187,20 @@ def calendar_draft_edit(request, pk: int):
 
 
 @require_POST
-@role_required(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
-def calendar_approve(request, pk: int):
+@role_required(*services.ENTER_ROLES)
+def calendar_request(request, pk: int):
+    """Ask for the draft's publication; another admin decides it on the approvals page."""
     record = get_object_or_404(CalendarYear, pk=pk)
     try:
-        services.calendar_year_approve(actor=request.user, calendar_year=record)
+        approval = services.calendar_year_request(actor=request.user, calendar_year=record)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _("%(year)s 年节假日安排已审批发布。") % {"year": record.year},
-        )
-    return redirect("workdays:calendar_revision", pk=record.pk)
+        return redirect("workdays:calendar_revision", pk=record.pk)
+    messages.success(
+        request,
+        _("发布申请已提交，待另一位系统管理员或安全管理员在其本人账户的“审批事项”中审批。"),
+    )
+    return redirect("approvals:detail", pk=approval.pk)
 
 
 @require_POST

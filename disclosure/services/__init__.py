@@ -21,10 +21,10 @@ from .batches import (
 )
 from .corrections import (
     APPROVE_ROLES,
+    CORRECTION_KIND,
     OBJECTION_ROLES,
     PROPOSE_ROLES,
     RECHECK_ROLES,
-    correction_decide,
     correction_propose,
     objection_recheck,
     objection_record,
@@ -42,6 +42,7 @@ from .records import (
 
 __all__ = [
     "APPROVE_ROLES",
+    "CORRECTION_KIND",
     "EXPORT_PURPOSE",
     "FEEDBACK_PURPOSE",
     "OBJECTION_ROLES",
@@ -57,7 +58,6 @@ __all__ = [
     "batch_mark_published",
     "batch_rows",
     "batch_start",
-    "correction_decide",
     "correction_propose",
     "deadline_scan",
     "exportable_records",

@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.services import approval_request
 from audit.services import audit_record
 
 from ..models import Objection, PublicationRecord, PublicationVersion
+from ..selectors import CORRECTION_KIND, records_for
 from .common import Status, _require
+
+RESULT_MAX = 500
 
 PROPOSE_ROLES = (Role.INSPECTOR, Role.SECTION_STAFF, Role.SECTION_HEAD)
 APPROVE_ROLES = (Role.SECTION_HEAD,)
@@ -23,84 +29,117 @@ RECHECK_ROLES = (Role.INSPECTOR, Role.SECTION_HEAD)
 
 
 # --- corrections (art. 17) --------------------------------------------------------------------
+#
+# A correction is asked for on the approvals flow (kind ``disclosure.correction``, declared in
+# ``disclosure/approval_kinds.py``): the proposed text waits in the request's payload, a head of
+# the record's section other than the proposer decides it in their own session, and only the
+# approval creates the new version (the refused or withdrawn proposal never becomes a version).
 
 
 def correction_propose(
     *, actor, record: PublicationRecord, result_text: str, reason: str, objection=None
-) -> PublicationVersion:
-    """A new version of an approved result (waiting for the section head's approval)."""
+) -> ApprovalRequest:
+    """Ask for a new version of ``record``'s result (approved later by a head of the record's
+    section other than ``actor``)."""
+    result_text = (result_text or "").strip()
+    current = record.current_version
+    payload = {
+        "result_text": result_text,
+        # The version the correction replaces: another change meanwhile makes it stale.
+        "base": current.pk if current else None,
+        "objection": objection.pk if objection is not None else None,
+        "summary": f"{record.enterprise_name}（{record.uscc}）{record.check_item}：检查结果由"
+        f"“{current.result_text if current else ''}”更正为“{result_text}”",
+        "link": reverse("disclosure:publication_detail", args=[record.pk]),
+    }
+    return approval_request(
+        actor=actor, kind=CORRECTION_KIND, object_id=record.pk, reason=reason, payload=payload
+    )
+
+
+def correction_check_request(*, actor, obj: PublicationRecord) -> None:
     _require(actor, PROPOSE_ROLES, "只有检查人员、业务股室或股室负责人可以提出更正。")
-    result_text, reason = result_text.strip(), reason.strip()
-    if not reason:
-        raise ValidationError("请填写更正原因。")
+    if not records_for(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied("只能对本人或本股室的公示记录提出更正。")
+    if obj.section_id is None:
+        raise ValidationError("该公示记录没有责任股室，无法确定审批更正的股室负责人。")
+    if obj.current_version_id is None:
+        raise ValidationError("该公示记录还没有检查结果，不能更正。")
+
+
+def correction_check_payload(*, actor, obj: PublicationRecord, payload: dict) -> None:
+    result_text = payload.get("result_text") or ""
     if not result_text:
-        raise ValidationError("请填写更正后的检查结果。")
-    with transaction.atomic():
-        record = PublicationRecord.objects.select_for_update().get(pk=record.pk)
-        if record.versions.filter(status=PublicationVersion.Status.PROPOSED).exists():
-            raise ValidationError("该记录已有待审批的更正，请先审批或驳回。")
-        current = record.current_version
-        if current and current.result_text == result_text:
-            raise ValidationError("更正后的检查结果与当前结果相同。")
-        number = (
-            record.versions.order_by("-number").values_list("number", flat=True).first() or 0
-        ) + 1
-        version = PublicationVersion.objects.create(
-            record=record,
-            number=number,
-            status=PublicationVersion.Status.PROPOSED,
-            result_text=result_text,
-            is_correction=True,
-            reason=reason,
-            created_by=actor,
-            objection=objection,
-        )
-        audit_record(
-            event_type="publication.correction_propose",
-            actor=actor,
-            obj=record,
-            reason=reason,
-            detail={
-                "before": current.result_text if current else "",
-                "after": result_text,
-                "version": number,
-            },
-        )
-    return version
+        raise ValidationError("请填写更正后的检查结果（请在公示记录页面提出更正）。")
+    if len(result_text) > RESULT_MAX:
+        raise ValidationError(f"更正后的检查结果不能超过 {RESULT_MAX} 字。")
+    if payload.get("base") != obj.current_version_id:
+        raise ValidationError("公示记录的当前结果已变化，请刷新页面后重新提出更正。")
+    if obj.current_version and obj.current_version.result_text == result_text:
+        raise ValidationError("更正后的检查结果与当前结果相同。")
+    objection = payload.get("objection")
+    if objection is not None and not obj.objections.filter(pk=objection).exists():
+        raise ValidationError("来源异议不属于该公示记录。")
 
 
-def correction_decide(*, actor, version: PublicationVersion, approve: bool) -> PublicationVersion:
-    """The section head approves (the version becomes current and goes into the next batch
-    marked 更正) or rejects it. The proposer may not approve their own correction."""
-    _require(actor, APPROVE_ROLES, "只有股室负责人可以审批更正。")
-    with transaction.atomic():
-        version = PublicationVersion.objects.select_for_update().get(pk=version.pk)
-        if version.status != PublicationVersion.Status.PROPOSED:
-            raise ValidationError("该更正已处理。")
-        if actor is not None and version.created_by_id == actor.pk:
-            raise ValidationError("不能审批自己提出的更正，请由另一位股室负责人审批。")
-        record = PublicationRecord.objects.select_for_update().get(pk=version.record_id)
-        version.approved_by = actor
-        version.approved_at = timezone.now()
-        if approve:
-            version.status = PublicationVersion.Status.APPROVED
-            record.current_version = version
-            record.status = Status.PENDING
-            record.rejection_error = ""
-            record.save(update_fields=["current_version", "status", "rejection_error"])
-        else:
-            version.status = PublicationVersion.Status.REJECTED
-        version.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_record(
-            event_type="publication.correction_approve"
-            if approve
-            else "publication.correction_reject",
-            actor=actor,
-            obj=record,
-            reason=version.reason,
-            detail={"version": version.number, "after": version.result_text},
+def correction_approver_roles(*, actor, obj: PublicationRecord) -> frozenset[str]:
+    return frozenset(APPROVE_ROLES)
+
+
+def correction_check_decider(*, actor, obj: PublicationRecord, request) -> None:
+    """Only a head of the record's own section decides (art. 17: 股室负责人 of 谁检查、谁公示)."""
+    if obj is None or actor.section_id is None or actor.section_id != obj.section_id:
+        raise PermissionDenied("只有该公示记录责任股室的股室负责人可以审批更正。")
+
+
+def correction_check_viewer(*, actor, obj: PublicationRecord | None) -> None:
+    """A head sees the request only for a record they may see (another section's answers 403)."""
+    if obj is None or not records_for(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied("您无权查看该公示记录的更正申请。")
+
+
+def correction_perform(*, actor, obj: PublicationRecord, request) -> dict:
+    """The approved correction: a new current version, back to 待报送 for the next batch
+    (marked 更正). The public page keeps the published version until this one is published."""
+    record = PublicationRecord.objects.select_for_update().get(pk=obj.pk)
+    payload = request.payload
+    if record.current_version_id != payload.get("base"):
+        raise ValidationError(
+            f"申请提出后公示记录“{record.enterprise_name} · {record.check_item}”的当前结果已变化"
+            "（已有其他更正生效），请拒绝该申请并重新提出更正。"
         )
-    return version
+    before = record.current_version.result_text if record.current_version else ""
+    number = (record.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    version = PublicationVersion.objects.create(
+        record=record,
+        number=number,
+        status=PublicationVersion.Status.APPROVED,
+        result_text=payload["result_text"],
+        is_correction=True,
+        reason=request.reason,
+        created_by=request.requested_by,
+        approved_by=actor,
+        approved_at=timezone.now(),
+        objection_id=payload.get("objection"),
+    )
+    record.current_version = version
+    record.status = Status.PENDING
+    record.rejection_error = ""
+    record.save(update_fields=["current_version", "status", "rejection_error"])
+    audit_record(
+        event_type="publication.correction_approve",
+        actor=actor,
+        obj=record,
+        reason=request.reason,
+        detail={
+            "before": before,
+            "after": version.result_text,
+            "version": number,
+            "requested_by": request.requested_by.username,
+            "approval": request.pk,
+        },
+    )
+    return {}
 
 
 # --- objections and re-checks -----------------------------------------------------------------
