@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least, Now
@@ -418,7 +418,13 @@ def import_batch_preview(*, batch_id: int) -> None:
 
 
 def import_batch_apply(*, batch_id: int, actor=None) -> None:
+    """Write a previewed batch. ``actor`` (None: the background run of a batch its uploader
+    confirmed) must be the uploader: a batch is confirmed only by the person who uploaded it."""
     batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
+    if actor is not None and actor.pk != batch.created_by_id:
+        raise PermissionDenied(
+            f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+        )
     if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
         return
     ImportBatch.objects.filter(pk=batch_id).update(

@@ -262,7 +262,8 @@ def import_start(request, kind):
             else:
                 import_batch_run.delay(batch.pk, "preview")
             return redirect("enterprises:import_preview", batch.pk)
-    recent = ImportBatch.objects.filter(kind=kind).select_related("created_by")[:10]
+    recent = selectors.import_batches_for(request.user).filter(kind=kind)
+    recent = recent.select_related("created_by")[:10]
     return render(
         request,
         "enterprises/import_start.html",
@@ -278,7 +279,7 @@ def import_start(request, kind):
 
 
 def _batch_for(request, pk) -> ImportBatch:
-    return get_object_or_404(ImportBatch, pk=pk)
+    return selectors.import_batch_for(request.user, pk)
 
 
 @role_required(*EDITORS)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -259,6 +259,14 @@ FEEDBACK_COLUMNS = [
 ]
 
 
+def _require_whole_batch(actor, batch: ExportBatch) -> None:
+    """A section acts only on a batch wholly its own; a mixed batch is the lead section's."""
+    if actor is not None and not batch_is_whole(actor, batch):
+        raise PermissionDenied(
+            f"报送批次“{batch}”包含其他股室的记录，请由牵头股室登记平台反馈或公示日期。"
+        )
+
+
 def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> FeedbackImport:
     """Apply the platform's feedback sheet (accepted / rejected rows with errors).
 
@@ -267,6 +275,8 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
     rejected → 被退回 with the error, listed for fixing and taken by the next batch. A file
     error refuses the whole file."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以导入平台反馈。")
+    if batch is not None:
+        _require_whole_batch(actor, batch)
     with transaction.atomic():
         stored = file_store(upload=upload, purpose=FEEDBACK_PURPOSE, actor=actor)
 
@@ -365,6 +375,7 @@ def _mark_published(record: PublicationRecord, version, published_on: dt.date) -
 def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) -> int:
     """Without a feedback file: every still-waiting row of the batch is published that day."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以登记公示。")
+    _require_whole_batch(actor, batch)
     if published_on > timezone.localdate():
         raise ValidationError("公示日期不能晚于今天。")
     with transaction.atomic():

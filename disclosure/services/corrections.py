@@ -14,7 +14,7 @@ from accounts.roles import Role
 from audit.services import audit_record
 
 from ..models import Objection, PublicationRecord, PublicationVersion
-from .common import Status, _require
+from .common import Status, _require, _require_record
 
 PROPOSE_ROLES = (Role.INSPECTOR, Role.SECTION_STAFF, Role.SECTION_HEAD)
 APPROVE_ROLES = (Role.SECTION_HEAD,)
@@ -30,6 +30,7 @@ def correction_propose(
 ) -> PublicationVersion:
     """A new version of an approved result (waiting for the section head's approval)."""
     _require(actor, PROPOSE_ROLES, "只有检查人员、业务股室或股室负责人可以提出更正。")
+    _require_record(actor, record)
     result_text, reason = result_text.strip(), reason.strip()
     if not reason:
         raise ValidationError("请填写更正原因。")
@@ -75,6 +76,7 @@ def correction_decide(*, actor, version: PublicationVersion, approve: bool) -> P
     _require(actor, APPROVE_ROLES, "只有股室负责人可以审批更正。")
     with transaction.atomic():
         version = PublicationVersion.objects.select_for_update().get(pk=version.pk)
+        _require_record(actor, version.record)
         if version.status != PublicationVersion.Status.PROPOSED:
             raise ValidationError("该更正已处理。")
         if actor is not None and version.created_by_id == actor.pk:
@@ -108,6 +110,7 @@ def correction_decide(*, actor, version: PublicationVersion, approve: bool) -> P
 
 def objection_record(*, actor, record: PublicationRecord, received_on: dt.date, content: str):
     _require(actor, OBJECTION_ROLES, "您的角色不能登记异议。")
+    _require_record(actor, record)
     if not content.strip():
         raise ValidationError("请填写异议内容。")
     if record.published_version_id is None:
@@ -141,6 +144,7 @@ def objection_recheck(
         raise ValidationError("请填写复查结论。")
     with transaction.atomic():
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        _require_record(actor, objection.record)
         if objection.status == Objection.Status.RECHECKED:
             raise ValidationError("该异议已登记复查结果。")
         if recheck_on < objection.received_on:

@@ -161,7 +161,7 @@ def task_visits(request, pk: int):
             "task": task,
             "visits": visits,
             "draws": draws,
-            "can_create": selectors.can_create(request.user),
+            "can_create": selectors.can_create(request.user, task),
         },
     )
 
