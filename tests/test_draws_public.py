@@ -43,9 +43,7 @@ def test_a_rename_after_the_draw_keeps_the_frozen_name_on_the_public_list(comple
 def test_the_names_are_written_once_at_the_freeze_for_the_whole_population(completed):
     names = selectors.frozen_names(completed)
     assert len(names) == completed.population_count
-    assert names == dict(
-        Enterprise.objects.filter(uscc__in=names).values_list("uscc", "name")
-    )
+    assert names == dict(Enterprise.objects.filter(uscc__in=names).values_list("uscc", "name"))
     row = DrawPopulationNames.objects.get(draw=completed)
     with pytest.raises(ImmutableError):
         row.save()
