@@ -15,6 +15,7 @@ from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from accounts.models import Section
+from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.spreadsheets import run_preview, stream_preview
 
@@ -179,11 +180,31 @@ def _item_snapshot(item: CheckItem) -> dict:
     return data
 
 
+def _require_item_section(actor, section, name: str) -> None:
+    """业务股室 maintain their own section's check items; the lead section (which compiles the
+    list) maintains all of them."""
+    if actor is None or actor.has_role(Role.LEAD_SECTION):
+        return
+    if not (actor.has_role(Role.SECTION_STAFF) and section and actor.section_id == section.pk):
+        raise PermissionDenied(
+            f"检查事项“{name}”的责任股室是{section or '未指定'}，"
+            "只有牵头股室或该股室的业务股室人员可以维护。"
+        )
+
+
 def check_item_save(*, actor, data: dict, trades, item: CheckItem | None = None) -> CheckItem:
     """Create or update a check item; an update that changes anything bumps ``version``, and
-    the audit event keeps the full before/after (the version history)."""
+    the audit event keeps the full before/after (the version history). Only within the actor's
+    scope: the item's section before the change and after it."""
     with transaction.atomic():
         created = item is None
+        if not created:
+            stored = CheckItem.objects.select_related("section").get(pk=item.pk)
+            _require_item_section(actor, stored.section, stored.name)
+        if "section" in data:
+            _require_item_section(
+                actor, data["section"], data.get("name") or (item.name if item else "")
+            )
         before = {} if created else _item_snapshot(CheckItem.objects.get(pk=item.pk))
         item = item or CheckItem()
         for name in CHECK_ITEM_FIELDS:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from core.uploads import file_store
 from disclosure import services as disclosure
-from disclosure.models import PublicationVersion
+from disclosure.models import ExportBatch, PublicationVersion
 from enterprises import services as enterprises
 from enterprises.demo import seed_reference
 from enterprises.models import Enterprise, ImportBatch
@@ -220,6 +220,24 @@ CASES = {
         same_role_elsewhere=("staff of other section", "staff of the lead section"),
         outsiders=("head of section", "discipline"),
         changed=lambda batch: batch.items.filter(outcome="accepted").exists(),
+    ),
+    "batch_create": Case(
+        make=lambda request, people: request.getfixturevalue("make_record")(result="未发现问题"),
+        act=lambda actor, record: disclosure.batch_create(actor=actor, section=record.section),
+        owner="staff of section",
+        same_role_elsewhere=("staff of other section", "staff of the lead section"),
+        outsiders=("head of section", "discipline"),
+        changed=lambda record: ExportBatch.objects.exists(),
+    ),
+    "check_item_save": Case(
+        make=lambda request, people: request.getfixturevalue("item"),
+        act=lambda actor, item: enterprises.check_item_save(
+            actor=actor, data={"name": "成品油零售经营资格和台账检查"}, trades=[], item=item
+        ),
+        owner="staff of section",
+        same_role_elsewhere=("staff of other section", "staff of the lead section"),
+        outsiders=("head of section", "inspector not on the team", "discipline"),
+        changed=lambda item: type(item).objects.get(pk=item.pk).version == 2,
     ),
     # The probe: any editor confirmed another user's import batch.
     "import_batch_apply": Case(
