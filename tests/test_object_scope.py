@@ -6,6 +6,7 @@ Who is who (sections from tests/conftest.py): the draw fixtures' tasks, and so t
 led by the lead section (政策法规股, ``lead_section``); the publication fixtures' records belong
 to ``section`` (市场运行股); ``other_section`` (商贸服务股) owns none of them."""
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from disclosure.models import ExportBatch, PublicationVersion
 from enterprises import services as enterprises
 from enterprises.demo import seed_reference
 from enterprises.models import Enterprise, ImportBatch
-from inspections.models import Visit
+from inspections.models import Visit, VisitEvidence
 from inspections.services import plans as plans
 from inspections.services import visits as visits
 from tests.disclosure_publication_fixtures import D
@@ -71,6 +72,20 @@ def submitted_visit(request, people):
     return visit
 
 
+def archived_visit(request, people):
+    visit = approved_visit(request, people)
+    return visits.visit_archive(actor=people["head of the lead section"], visit=visit)
+
+
+def pdf_bytes() -> bytes:
+    from pypdf import PdfWriter
+
+    writer, buffer = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def completed_draw(request, people):
     request.getfixturevalue("visits_today")
     return request.getfixturevalue("draw")
@@ -96,6 +111,16 @@ def proposed_correction(request, people):
         record=record,
         result_text="发现问题待后续处理（未按规定公示应当公示的信息）",
         reason="录入时选错结果",
+    )
+
+
+def objection(request, people):
+    record = published_record(request, people)
+    return disclosure.objection_record(
+        actor=people["staff of section"],
+        record=record,
+        received_on=D(2026, 11, 18),
+        content="企业称已于检查前完成年报公示",
     )
 
 
@@ -140,6 +165,19 @@ CASES = {
         changed=lambda visit: Visit.objects.get(pk=visit.pk).status == Visit.Status.ARCHIVED,
     ),
     # The probe: any 股室负责人 generated another section's task visits.
+    "archive_document_add": Case(
+        make=archived_visit,
+        act=lambda actor, visit: visits.archive_document_add(
+            actor=actor,
+            visit=visit,
+            upload=("处罚决定书.pdf", pdf_bytes()),
+            title="行政处罚决定书（舞工信商罚〔2026〕3号）",
+        ),
+        owner="staff of the lead section",
+        same_role_elsewhere=("staff of section", "staff of other section"),
+        outsiders=("lead section", "inspector not on the team", "discipline"),
+        changed=lambda visit: VisitEvidence.objects.filter(visit=visit, kind="penalty").exists(),
+    ),
     "visits_create_for_draw": Case(
         make=completed_draw,
         act=lambda actor, draw: visits.visits_create_for_draw(actor=actor, draw=draw),
@@ -210,6 +248,18 @@ CASES = {
         same_role_elsewhere=("staff of other section", "staff of the lead section"),
         outsiders=("inspector not on the team", "discipline"),
         changed=lambda record: record.objections.exists(),
+    ),
+    "objection_recheck": Case(
+        make=objection,
+        act=lambda actor, objection: disclosure.objection_recheck(
+            actor=actor, objection=objection, recheck_on=D(2026, 11, 20), conclusion="维持原结果"
+        ),
+        owner="head of section",
+        same_role_elsewhere=("head of other section", "head of the lead section"),
+        outsiders=("inspector not on the team", "discipline"),
+        changed=lambda objection: (
+            type(objection).objects.get(pk=objection.pk).status == type(objection).Status.RECHECKED
+        ),
     ),
     "batch_mark_published": Case(
         make=built_batch,
