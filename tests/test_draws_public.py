@@ -95,3 +95,11 @@ def test_the_verification_is_cached_per_draw(completed, monkeypatch):
     for _ in range(3):
         assert "已验证" in public_page(completed)
     assert runs == [completed.pk]
+
+
+def test_the_verification_line_and_the_names_note_are_translated(completed):
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    body = client.get(reverse("inspections:draw_public", args=[completed.pk])).content.decode()
+    assert "Verified" in body and "everything matches" in body
+    assert "Enterprise name (at the draw)" in body
