@@ -87,14 +87,15 @@ def test_a_tampered_selection_shows_verification_failed(completed):
     assert "验证失败" in body and "已验证" not in body
 
 
-def test_the_verification_is_cached_per_draw(completed, monkeypatch):
-    runs = []
-    real = selectors.draw_verification
-    monkeypatch.setattr(selectors, "draw_verification", lambda d: runs.append(d.pk) or real(d))
+def test_the_verification_and_the_frozen_list_are_cached_per_draw(completed, monkeypatch):
+    runs, loads = [], []
+    verify, names = selectors.draw_verification, selectors.frozen_names
+    monkeypatch.setattr(selectors, "draw_verification", lambda d: runs.append(d.pk) or verify(d))
+    monkeypatch.setattr(selectors, "frozen_names", lambda d: loads.append(d.pk) or names(d))
 
     for _ in range(3):
         assert "已验证" in public_page(completed)
-    assert runs == [completed.pk]
+    assert runs == [completed.pk] and loads == [completed.pk]
 
 
 def test_the_verification_line_and_the_names_note_are_translated(completed):

@@ -384,9 +384,18 @@ def frozen_names(draw: Draw) -> dict[str, str] | None:
     return None if row is None else json.loads(bytes(row))
 
 
+PUBLIC_NAMES_KEY = "draw-public-names:{}"
+
+
 def published_selections(draw: Draw) -> tuple[list[dict], bool]:
     """The public list (抽取名单), by code: ``([{uscc, name}], frozen)``. ``frozen`` says the
-    names are those at the freeze; False (older draws) means today's names, labelled so."""
+    names are those at the freeze; False (older draws) means today's names, labelled so. A
+    frozen list never changes, so it is cached: the names blob of a 10^6 register is tens of MB,
+    not to be parsed on every anonymous request."""
+    key = PUBLIC_NAMES_KEY.format(draw.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached, True
     selections = DrawSelection.objects.filter(draw=draw).select_related("enterprise")
     names = frozen_names(draw)
     rows = [
@@ -398,6 +407,8 @@ def published_selections(draw: Draw) -> tuple[list[dict], bool]:
         }
         for s in selections.order_by("uscc")
     ]
+    if names is not None:
+        cache.set(key, rows, 24 * 3600)
     return rows, names is not None
 
 
