@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.shortcuts import get_object_or_404
 
+from accounts.roles import Role
 from core.paging import rows_and_more
 
 from .models import (
@@ -172,6 +173,14 @@ def check_items(*, params: dict | None = None) -> QuerySet[CheckItem]:
     if params.get("q"):
         qs = qs.filter(Q(name__contains=params["q"]) | Q(code__contains=params["q"]))
     return qs.order_by("code")
+
+
+def can_maintain_check_item(user, section) -> bool:
+    """业务股室 maintain their own section's check items (``section``: the item's 责任股室); the
+    lead section, which compiles the list, maintains all of them."""
+    if user.has_role(Role.LEAD_SECTION):
+        return True
+    return bool(user.has_role(Role.SECTION_STAFF) and section and user.section_id == section.pk)
 
 
 # --- import batches: bound to their uploader -----------------------------------------------------

@@ -15,10 +15,10 @@ from django.db.models.functions import Least, Now
 from django.utils import timezone
 
 from accounts.models import Section
-from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.spreadsheets import run_preview, stream_preview
 
+from . import selectors
 from .importers import IMPORTERS
 from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
 from .signals import register_changed
@@ -181,11 +181,7 @@ def _item_snapshot(item: CheckItem) -> dict:
 
 
 def _require_item_section(actor, section, name: str) -> None:
-    """业务股室 maintain their own section's check items; the lead section (which compiles the
-    list) maintains all of them."""
-    if actor is None or actor.has_role(Role.LEAD_SECTION):
-        return
-    if not (actor.has_role(Role.SECTION_STAFF) and section and actor.section_id == section.pk):
+    if actor is not None and not selectors.can_maintain_check_item(actor, section):
         raise PermissionDenied(
             f"检查事项“{name}”的责任股室是{section or '未指定'}，"
             "只有牵头股室或该股室的业务股室人员可以维护。"

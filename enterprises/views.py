@@ -11,7 +11,7 @@ import tempfile
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -203,7 +203,7 @@ def check_item_detail(request, pk):
             "item": item,
             "method_labels": [labels.get(m, m) for m in item.methods],
             "events": audit_events_for_object(obj=item)[:50],
-            "can_edit": _can_edit(request.user),
+            "can_edit": selectors.can_maintain_check_item(request.user, item.section),
         },
     )
 
@@ -211,6 +211,10 @@ def check_item_detail(request, pk):
 @role_required(*EDITORS)
 def check_item_edit(request, pk=None):
     item = get_object_or_404(CheckItem, pk=pk) if pk else None
+    if item is not None and not selectors.can_maintain_check_item(request.user, item.section):
+        raise PermissionDenied(
+            f"检查事项“{item.name}”由{item.section}维护，只有牵头股室或该股室的业务股室人员可以修改。"
+        )
     form = CheckItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "trades"}

@@ -351,3 +351,17 @@ def test_a_roster_file_is_confirmed_only_by_the_administrator_who_uploaded_it(pe
     # The uploader gets past the lookup (this file is no roster: refused with a message).
     response = client_of(uploader).post(url, {"file_id": str(stored.pk)})
     assert response.status_code == 302
+
+
+def test_a_check_item_is_edited_only_by_its_sections_staff_or_the_lead_section(people, item):
+    edit = reverse("enterprises:check_item_edit", args=[item.pk])
+    detail = reverse("enterprises:check_item_detail", args=[item.pk])
+    for who in ("staff of other section", "staff of the lead section"):
+        client = client_of(people[who])
+        assert client.get(edit).status_code == 403
+        assert edit not in client.get(detail).content.decode()  # no edit button either
+    for who in ("staff of section", "lead section"):
+        client = client_of(people[who])
+        assert client.get(edit).status_code == 200
+        assert edit in client.get(detail).content.decode()
+    assert Client().get(edit).status_code == 302  # anonymous: to the login page
