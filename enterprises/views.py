@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
@@ -213,7 +214,8 @@ def check_item_edit(request, pk=None):
     item = get_object_or_404(CheckItem, pk=pk) if pk else None
     if item is not None and not selectors.can_maintain_check_item(request.user, item.section):
         raise PermissionDenied(
-            f"检查事项“{item.name}”由{item.section}维护，只有牵头股室或该股室的业务股室人员可以修改。"
+            _("检查事项“%(name)s”由%(section)s维护，只有牵头股室或该股室的业务股室人员可以修改。")
+            % {"name": item.name, "section": item.section}
         )
     form = CheckItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
