@@ -365,3 +365,18 @@ def test_a_check_item_is_edited_only_by_its_sections_staff_or_the_lead_section(p
         assert client.get(edit).status_code == 200
         assert edit in client.get(detail).content.decode()
     assert Client().get(edit).status_code == 302  # anonymous: to the login page
+
+
+def test_the_archive_button_and_post_are_for_the_visits_own_section(request, people):
+    visit = approved_visit(request, people)
+    detail = reverse("inspections:visit_detail", args=[visit.pk])
+    archive = reverse("inspections:visit_archive", args=[visit.pk])
+    for who in ("staff of section", "staff of other section"):
+        client = client_of(people[who])
+        assert archive not in client.get(detail).content.decode()
+        assert client.post(archive).status_code == 403
+    assert Client().post(archive).status_code == 302  # anonymous: to the login page
+    owner = client_of(people["staff of the lead section"])
+    assert archive in owner.get(detail).content.decode()
+    assert owner.post(archive).status_code == 302
+    assert Visit.objects.get(pk=visit.pk).status == Visit.Status.ARCHIVED
