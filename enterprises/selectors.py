@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Exists, Func, OuterRef, Q, QuerySet, Subquery, TextField
+from django.shortcuts import get_object_or_404
 
+from accounts.roles import Role
 from core.paging import rows_and_more
 
 from .models import (
     CheckItem,
     Enterprise,
+    ImportBatch,
     Licence,
     RiskAssessment,
     group_name_normalise,
@@ -170,3 +173,26 @@ def check_items(*, params: dict | None = None) -> QuerySet[CheckItem]:
     if params.get("q"):
         qs = qs.filter(Q(name__contains=params["q"]) | Q(code__contains=params["q"]))
     return qs.order_by("code")
+
+
+def can_maintain_check_item(user, section) -> bool:
+    """业务股室 maintain their own section's check items (``section``: the item's 责任股室); the
+    lead section, which compiles the list, maintains all of them."""
+    if user.has_role(Role.LEAD_SECTION):
+        return True
+    return bool(user.has_role(Role.SECTION_STAFF) and section and user.section_id == section.pk)
+
+
+# --- import batches: bound to their uploader -----------------------------------------------------
+
+
+def import_batches_for(user):
+    """The import batches ``user`` may open: only their own uploads. A batch holds one person's
+    file (its rows, errors and personal data) and is confirmed by that person; a colleague of
+    the same role — of the same section or not — uploads their own."""
+    return ImportBatch.objects.filter(created_by_id=user.pk)
+
+
+def import_batch_for(user, pk: int) -> ImportBatch:
+    """The batch if ``user`` uploaded it, else 404 (another's batch is not revealed)."""
+    return get_object_or_404(import_batches_for(user), pk=pk)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least, Now
@@ -18,6 +18,7 @@ from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
 from core.spreadsheets import run_preview, stream_preview
 
+from . import selectors
 from .importers import IMPORTERS
 from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
 from .signals import register_changed
@@ -179,11 +180,27 @@ def _item_snapshot(item: CheckItem) -> dict:
     return data
 
 
+def _require_item_section(actor, section, name: str) -> None:
+    if actor is not None and not selectors.can_maintain_check_item(actor, section):
+        raise PermissionDenied(
+            f"检查事项“{name}”的责任股室是{section or '未指定'}，"
+            "只有牵头股室或该股室的业务股室人员可以维护。"
+        )
+
+
 def check_item_save(*, actor, data: dict, trades, item: CheckItem | None = None) -> CheckItem:
     """Create or update a check item; an update that changes anything bumps ``version``, and
-    the audit event keeps the full before/after (the version history)."""
+    the audit event keeps the full before/after (the version history). Only within the actor's
+    scope: the item's section before the change and after it."""
     with transaction.atomic():
         created = item is None
+        if not created:
+            stored = CheckItem.objects.select_related("section").get(pk=item.pk)
+            _require_item_section(actor, stored.section, stored.name)
+        if "section" in data:
+            _require_item_section(
+                actor, data["section"], data.get("name") or (item.name if item else "")
+            )
         before = {} if created else _item_snapshot(CheckItem.objects.get(pk=item.pk))
         item = item or CheckItem()
         for name in CHECK_ITEM_FIELDS:
@@ -418,7 +435,13 @@ def import_batch_preview(*, batch_id: int) -> None:
 
 
 def import_batch_apply(*, batch_id: int, actor=None) -> None:
+    """Write a previewed batch. ``actor`` (None: the background run of a batch its uploader
+    confirmed) must be the uploader: a batch is confirmed only by the person who uploaded it."""
     batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
+    if actor is not None and actor.pk != batch.created_by_id:
+        raise PermissionDenied(
+            f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+        )
     if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
         return
     ImportBatch.objects.filter(pk=batch_id).update(

@@ -11,10 +11,11 @@ import tempfile
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
@@ -203,7 +204,7 @@ def check_item_detail(request, pk):
             "item": item,
             "method_labels": [labels.get(m, m) for m in item.methods],
             "events": audit_events_for_object(obj=item)[:50],
-            "can_edit": _can_edit(request.user),
+            "can_edit": selectors.can_maintain_check_item(request.user, item.section),
         },
     )
 
@@ -211,6 +212,11 @@ def check_item_detail(request, pk):
 @role_required(*EDITORS)
 def check_item_edit(request, pk=None):
     item = get_object_or_404(CheckItem, pk=pk) if pk else None
+    if item is not None and not selectors.can_maintain_check_item(request.user, item.section):
+        raise PermissionDenied(
+            _("检查事项“%(name)s”由%(section)s维护，只有牵头股室或该股室的业务股室人员可以修改。")
+            % {"name": item.name, "section": item.section}
+        )
     form = CheckItemForm(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "trades"}
@@ -262,7 +268,8 @@ def import_start(request, kind):
             else:
                 import_batch_run.delay(batch.pk, "preview")
             return redirect("enterprises:import_preview", batch.pk)
-    recent = ImportBatch.objects.filter(kind=kind).select_related("created_by")[:10]
+    recent = selectors.import_batches_for(request.user).filter(kind=kind)
+    recent = recent.select_related("created_by")[:10]
     return render(
         request,
         "enterprises/import_start.html",
@@ -278,7 +285,7 @@ def import_start(request, kind):
 
 
 def _batch_for(request, pk) -> ImportBatch:
-    return get_object_or_404(ImportBatch, pk=pk)
+    return selectors.import_batch_for(request.user, pk)
 
 
 @role_required(*EDITORS)

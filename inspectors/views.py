@@ -498,8 +498,12 @@ def roster_template(request):
 @require_POST
 @role_required(ADMIN)
 def roster_import_confirm(request):
+    # Only the uploader confirms their file (another administrator's upload answers 404).
     stored = get_object_or_404(
-        StoredFile, pk=request.POST.get("file_id"), purpose="inspector_import"
+        StoredFile,
+        pk=request.POST.get("file_id"),
+        purpose="inspector_import",
+        uploaded_by=request.user,
     )
     try:
         with file_open(stored) as handle:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -60,6 +60,7 @@ def batch_create(*, actor, since: dt.date | None = None, section=None) -> Export
     the records move to 已报送. Returns None when there is nothing to send. The files are
     written by ``batch_build`` (synchronously for small batches, else by a Celery task)."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以报送。")
+    section = _send_section(actor, section)
     with transaction.atomic():
         records = list(
             exportable_records(since=since, section=section)
@@ -259,6 +260,24 @@ FEEDBACK_COLUMNS = [
 ]
 
 
+def _send_section(actor, section):
+    """The section whose results ``actor`` may send: the lead section sends any (None: all);
+    a section's staff send their own section's only, whatever section was asked for."""
+    if actor is None or actor.has_role(Role.LEAD_SECTION):
+        return section
+    if not actor.section_id or (section is not None and section.pk != actor.section_id):
+        raise PermissionDenied("业务股室只能报送本股室的检查结果；其他股室的结果由牵头股室报送。")
+    return actor.section
+
+
+def _require_whole_batch(actor, batch: ExportBatch) -> None:
+    """A section acts only on a batch wholly its own; a mixed batch is the lead section's."""
+    if actor is not None and not batch_is_whole(actor, batch):
+        raise PermissionDenied(
+            f"报送批次“{batch}”包含其他股室的记录，请由牵头股室登记平台反馈或公示日期。"
+        )
+
+
 def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> FeedbackImport:
     """Apply the platform's feedback sheet (accepted / rejected rows with errors).
 
@@ -267,6 +286,10 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
     rejected → 被退回 with the error, listed for fixing and taken by the next batch. A file
     error refuses the whole file."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以导入平台反馈。")
+    if batch is not None:
+        _require_whole_batch(actor, batch)
+    elif actor is not None and not actor.has_role(Role.LEAD_SECTION):
+        raise PermissionDenied("业务股室只能为本股室的报送批次导入平台反馈，请在批次页面导入。")
     with transaction.atomic():
         stored = file_store(upload=upload, purpose=FEEDBACK_PURPOSE, actor=actor)
 
@@ -365,6 +388,7 @@ def _mark_published(record: PublicationRecord, version, published_on: dt.date) -
 def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) -> int:
     """Without a feedback file: every still-waiting row of the batch is published that day."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以登记公示。")
+    _require_whole_batch(actor, batch)
     if published_on > timezone.localdate():
         raise ValidationError("公示日期不能晚于今天。")
     with transaction.atomic():

@@ -1,10 +1,11 @@
-"""What the publication services share: the status names and the role check."""
+"""What the publication services share: the status names, the role check and the record scope."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 
 from ..models import PublicationRecord
+from ..selectors import records_for
 
 Status = PublicationRecord.Status
 Alert = PublicationRecord.Alert
@@ -13,3 +14,10 @@ Alert = PublicationRecord.Alert
 def _require(actor, roles, message: str) -> None:
     if actor is not None and not actor.has_role(*roles):
         raise PermissionDenied(message)
+
+
+def _require_record(actor, record: PublicationRecord) -> None:
+    """The role is not enough: the record must be in ``actor``'s scope (their section's records,
+    or the visits they checked; disclosure.selectors.record_scope), as the pages already ask."""
+    if actor is not None and not records_for(actor).filter(pk=record.pk).exists():
+        raise PermissionDenied(f"公示记录“{record}”不属于您所在股室或您参与的检查，不能处理。")

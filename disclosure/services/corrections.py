@@ -18,7 +18,7 @@ from audit.services import audit_record
 
 from ..models import Objection, PublicationRecord, PublicationVersion
 from ..selectors import CORRECTION_KIND, records_for
-from .common import Status, _require
+from .common import Status, _require, _require_record
 
 RESULT_MAX = 500
 
@@ -147,6 +147,7 @@ def correction_perform(*, actor, obj: PublicationRecord, request) -> dict:
 
 def objection_record(*, actor, record: PublicationRecord, received_on: dt.date, content: str):
     _require(actor, OBJECTION_ROLES, "您的角色不能登记异议。")
+    _require_record(actor, record)
     if not content.strip():
         raise ValidationError("请填写异议内容。")
     if record.published_version_id is None:
@@ -180,6 +181,7 @@ def objection_recheck(
         raise ValidationError("请填写复查结论。")
     with transaction.atomic():
         objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        _require_record(actor, objection.record)
         if objection.status == Objection.Status.RECHECKED:
             raise ValidationError("该异议已登记复查结果。")
         if recheck_on < objection.received_on:

@@ -16,6 +16,7 @@ from enterprises.models import ProfessionalQualification, RiskTier
 
 __all__ = [
     "Draw",
+    "DrawPopulationNames",
     "DrawReplacement",
     "DrawSelection",
     "DrawTeamMember",
@@ -246,6 +247,25 @@ class DrawSelection(DrawRecord):
 
     def __str__(self) -> str:
         return f"{self.uscc} {self.tier}"
+
+
+class DrawPopulationNames(DrawRecord):
+    """The names of the frozen population's enterprises as they were at the freeze (the manifest
+    holds codes only), written once with the draw: the public list shows these, so a later
+    rename does not change what was drawn and published. Draws frozen before this table existed
+    have none (the public list then shows current names, labelled as such)."""
+
+    draw = models.OneToOneField(Draw, on_delete=models.PROTECT, related_name="population_names")
+    # JSON {uscc: name}, sorted by code; bytes like the manifests (one blob, cheap at 10^6 rows).
+    names = models.BinaryField("冻结时的企业名称 names.json")
+    names_sha256 = models.CharField("企业名称 SHA-256", max_length=64)
+
+    class Meta:
+        verbose_name = "冻结时的企业名称"
+        verbose_name_plural = "冻结时的企业名称"
+
+    def __str__(self) -> str:
+        return f"{self.draw_id} names"
 
 
 class DrawTeamMember(DrawRecord):

@@ -7,6 +7,7 @@ from .plans import (  # noqa: F401
     Excluded,
     PopulationSummary,
     RateUsed,
+    can_edit_scheme,
     plan_list,
     sampling_rate_history,
     sampling_rates_on,

@@ -4,6 +4,8 @@ teams (drawn members + post-draw replacements), the draw.json document and its v
 from __future__ import annotations
 
 import datetime
+import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -19,8 +21,18 @@ from enterprises.models import Enterprise, Licence
 
 from ..drawing import evidence
 from ..drawing import verify as engine
-from ..models import Draw, DrawReplacement, DrawSelection, DrawTeamMember, JointVisit, Task
+from ..models import (
+    Draw,
+    DrawPopulationNames,
+    DrawReplacement,
+    DrawSelection,
+    DrawTeamMember,
+    JointVisit,
+    Task,
+)
 from .plans import task_population, task_population_excluded, with_tier
+
+logger = logging.getLogger(__name__)
 
 LIVE = (Draw.Status.COMPLETED,)
 # An enterprise no recusal can match: the enterprise-independent part of eligibility.
@@ -50,6 +62,7 @@ class Population:
     unrated: list[Enterprise] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)  # uscc → enterprise id
     legal_reps: dict[str, list[str]] = field(default_factory=dict)  # legal rep → usccs
+    names: dict[str, str] = field(default_factory=dict)  # uscc → name on the day (frozen too)
     last_inspected: dict[str, datetime.date] = field(default_factory=dict)
 
     def by_tier(self) -> dict[str, int]:
@@ -145,7 +158,7 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
                 "enterprise_id", flat=True
             )
         )
-    rows, unrated_ids, ids, reps = [], [], {}, defaultdict(list)
+    rows, unrated_ids, ids, names, reps = [], [], {}, {}, defaultdict(list)
     for pk, uscc, name, tier, etype, scale, township, rep in qs.iterator(chunk_size=20000):
         if pk in frequency:
             excluded.append({"uscc": uscc, "name": name, "reason": frequency[pk]})
@@ -171,6 +184,7 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
                 row.append("1" if pk in licensed else "0")
         rows.append(tuple(row))
         ids[uscc] = pk
+        names[uscc] = name
         if rep:
             reps[rep.strip()].append(uscc)
     excluded.sort(key=lambda e: e["uscc"])
@@ -182,6 +196,7 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
         unrated=unrated,
         ids=ids,
         legal_reps=dict(reps),
+        names=names,
     )
     population.unrated_count = len(unrated_ids)
     return population
@@ -358,8 +373,67 @@ def draw_verification(draw: Draw) -> list[str]:
     return problems
 
 
-def published_selections(draw: Draw) -> QuerySet[DrawSelection]:
-    return DrawSelection.objects.filter(draw=draw).select_related("enterprise").order_by("uscc")
+def population_names_bytes(names: dict[str, str]) -> bytes:
+    """The frozen names as stored (DrawPopulationNames.names): compact JSON sorted by code."""
+    ordered = dict(sorted(names.items()))
+    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def frozen_names(draw: Draw) -> dict[str, str] | None:
+    """uscc → name as frozen with the draw, or None for a draw frozen before names were kept."""
+    row = DrawPopulationNames.objects.filter(draw=draw).values_list("names", flat=True).first()
+    return None if row is None else json.loads(bytes(row))
+
+
+PUBLIC_NAMES_KEY = "draw-public-names:{}"
+
+
+def published_selections(draw: Draw) -> tuple[list[dict], bool]:
+    """The public list (抽取名单), by code: ``([{uscc, name}], frozen)``. ``frozen`` says the
+    names are those at the freeze; False (older draws) means today's names, labelled so. A
+    frozen list never changes, so it is cached: the names blob of a 10^6 register is tens of MB,
+    not to be parsed on every anonymous request."""
+    key = PUBLIC_NAMES_KEY.format(draw.pk)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached, True
+    selections = DrawSelection.objects.filter(draw=draw).select_related("enterprise")
+    names = frozen_names(draw)
+    rows = [
+        {
+            "uscc": s.uscc,
+            "name": names.get(s.uscc, s.enterprise.name)
+            if names is not None
+            else s.enterprise.name,
+        }
+        for s in selections.order_by("uscc")
+    ]
+    if names is not None:
+        cache.set(key, rows, 24 * 3600)
+    return rows, names is not None
+
+
+PUBLIC_VERIFICATION_KEY = "draw-public-verification:{}"
+# The public page re-runs the verification at most this often per draw (it recomputes every
+# ticket from the stored manifest: seconds at 10^5 enterprises, not per anonymous request).
+PUBLIC_VERIFICATION_SECONDS = 600
+
+
+def draw_public_verification(draw: Draw) -> dict:
+    """``{"ok": bool, "problems": int, "checked_at": datetime}`` for the public page: the same
+    check as ``verify_draw`` and the draw page (``draw_verification``), cached per draw for
+    ``PUBLIC_VERIFICATION_SECONDS`` so the page says when it was last checked."""
+    key = PUBLIC_VERIFICATION_KEY.format(draw.pk)
+    result = cache.get(key)
+    if result is None:
+        try:
+            problems = draw_verification(draw)
+        except Exception:  # an unreadable stored document is a failed verification, not a 500
+            logger.exception("public verification of draw %s crashed", draw.pk)
+            problems = ["verification crashed"]
+        result = {"ok": not problems, "problems": len(problems), "checked_at": timezone.now()}
+        cache.set(key, result, PUBLIC_VERIFICATION_SECONDS)
+    return result
 
 
 def joint_visit_candidates(*, selection: DrawSelection) -> list[DrawSelection]:

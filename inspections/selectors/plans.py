@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.roles import Role
 from enterprises.models import CheckItem, Enterprise, Licence, RiskTier
 from enterprises.selectors import tier_subquery
 
@@ -87,6 +88,27 @@ def task_list(*, plan: Plan | None = None, year: int | None = None, q: str = "")
     if q:
         tasks = tasks.filter(Q(name__icontains=q) | Q(number__icontains=q))
     return tasks
+
+
+def in_task_sections(user, task: Task) -> bool:
+    """Whether ``user`` sits in the section that implements ``task`` or in one of its
+    cooperating sections (the scope of a 业务股室 or 股室负责人 over a task's objects)."""
+    section_id = getattr(user, "section_id", None)
+    if not section_id:
+        return False
+    return (
+        section_id == task.lead_section_id
+        or task.cooperating_sections.filter(pk=section_id).exists()
+    )
+
+
+def can_edit_scheme(user, task: Task) -> bool:
+    """The 检查方案 (art. 6(4)): the lead section, or the staff of the task's sections."""
+    if user.is_read_only:
+        return False
+    if user.has_role(Role.LEAD_SECTION):
+        return True
+    return user.has_role(Role.SECTION_STAFF) and in_task_sections(user, task)
 
 
 def task_has_draws(task: Task) -> bool:

@@ -32,6 +32,7 @@ from ..models import (
     VisitSelection,
 )
 from . import draws as draw_selectors
+from .plans import in_task_sections
 
 ORGANISATION = "舞钢市工业信息化和商务局"
 
@@ -107,9 +108,25 @@ def can_reschedule(user, visit: Visit) -> bool:
     return user.has_role(Role.LEAD_SECTION) and not user.is_read_only
 
 
-def can_create(user) -> bool:
-    return user.has_role(Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD) and not (
-        user.is_read_only
+def can_create(user, task) -> bool:
+    """Who may generate a task's visits from its draws: the lead section (it drew them), and
+    the staff and head of the task's own or cooperating sections — not of any other section."""
+    if not getattr(user, "is_authenticated", False) or user.is_read_only:
+        return False
+    if user.has_role(Role.LEAD_SECTION):
+        return True
+    return user.has_role(Role.SECTION_STAFF, Role.SECTION_HEAD) and in_task_sections(user, task)
+
+
+def can_archive(user, visit: Visit) -> bool:
+    """The reviewer, or a 业务股室 member of the visit's own section (art. 13)."""
+    if can_review(user, visit):
+        return True
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.has_role(Role.SECTION_STAFF)
+        and not user.is_read_only
+        and user.section_id == visit.section_id
     )
 
 

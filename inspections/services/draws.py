@@ -36,6 +36,7 @@ from ..drawing import document as draw_document_builder
 from ..drawing import verify as engine
 from ..models import (
     Draw,
+    DrawPopulationNames,
     DrawReplacement,
     DrawSelection,
     DrawTeamMember,
@@ -213,6 +214,10 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                     secret=secret,
                     secret_sha256=engine.sha256_hex(secret.encode("ascii")),
                 )
+                names = selectors.population_names_bytes(population.names)
+                DrawPopulationNames.objects.create(
+                    draw=draw, names=names, names_sha256=engine.sha256_hex(names)
+                )
         except IntegrityError as exc:
             raise DrawError("该任务刚刚已由他人开始抽取，请刷新页面。") from exc
         audit_record(
@@ -226,6 +231,7 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                 "inspectors_sha256": draw.inspectors_sha256,
                 "experts_sha256": draw.experts_sha256,
                 "secret_sha256": draw.secret_sha256,
+                "names_sha256": engine.sha256_hex(names),
                 "tiers": tiers,
                 "excluded": len(population.excluded),
             },

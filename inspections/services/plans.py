@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,7 +19,7 @@ from core.uploads import file_store, register_file_purpose
 from enterprises.models import RiskTier
 
 from ..models import Plan, PlanAmendment, Rounding, SamplingRate, Task, TaskRateOverride
-from ..selectors.plans import task_has_draws
+from ..selectors.plans import can_edit_scheme, task_has_draws
 
 TASK_NUMBER_PREFIX = "舞工信商抽"
 
@@ -368,6 +368,10 @@ def task_scheme_update(*, actor, task: Task, methods: list, content: str, schedu
     """Edit the inspection scheme (检查方案, art. 6(4)): methods, content and schedule."""
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
+        if not can_edit_scheme(actor, task):
+            raise PermissionDenied(
+                f"只有牵头股室或任务“{task.number}”的实施股室、配合股室可以修改检查方案。"
+            )
         before = model_snapshot(task, ("methods", "content", "schedule"))
         task.methods, task.content, task.schedule = list(methods), content, schedule
         task.save(update_fields=["methods", "content", "schedule", "updated_at"])

@@ -344,15 +344,24 @@ def draw_certificate(request, pk: int):
 
 @login_not_required
 def draw_public(request, pk: int):
-    """The published selected list (抽取名单): names and codes only — never tiers or teams."""
+    """The published selected list (抽取名单): names and codes only — never tiers or teams. The
+    names are those frozen with the draw (older draws: today's, labelled), and the page says
+    whether the draw verifies (re-run, cached per draw)."""
     draw = get_object_or_404(
         Draw.objects.select_related("task"),
         pk=pk,
         status=Draw.Status.COMPLETED,
         task__publish_selected_list=True,
     )
+    selections, names_frozen = selectors.published_selections(draw)
     return render(
         request,
         "inspections/draw_public.html",
-        {"draw": draw, "task": draw.task, "selections": selectors.published_selections(draw)},
+        {
+            "draw": draw,
+            "task": draw.task,
+            "selections": selections,
+            "names_frozen": names_frozen,
+            "verification": selectors.draw_public_verification(draw),
+        },
     )

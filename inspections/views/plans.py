@@ -276,7 +276,7 @@ def task_detail(request, pk: int):
         "is_lead": request.user.has_role(LEAD),
         "can_edit": request.user.has_role(LEAD)
         and not (task.plan and task.plan.status == Plan.Status.COMPLETED),
-        "can_edit_scheme": _can_edit_scheme(request.user, task),
+        "can_edit_scheme": selectors.can_edit_scheme(request.user, task),
         "has_draws": selectors.task_has_draws(task),
         "excluded": selectors.task_population_excluded(task=task),
         "unrated": selectors.task_population_unrated(task=task, day=day)[:200],
@@ -372,17 +372,6 @@ def task_rate_override_remove(request, pk: int, tier: str):
 # --- The inspection scheme (检查方案, art. 6(4)) --------------------------------------------------
 
 
-def _can_edit_scheme(user, task: Task) -> bool:
-    if user.has_role(LEAD):
-        return True
-    if not user.has_role(Role.SECTION_STAFF) or not user.section_id:
-        return False
-    return (
-        user.section_id == task.lead_section_id
-        or task.cooperating_sections.filter(pk=user.section_id).exists()
-    )
-
-
 def _scheme_context(task: Task) -> dict:
     items = list(task.check_items.all())
     return {
@@ -401,7 +390,7 @@ def _scheme_context(task: Task) -> dict:
 def task_scheme(request, pk: int):
     task = _task(pk)
     context = _scheme_context(task)
-    context["can_edit_scheme"] = _can_edit_scheme(request.user, task)
+    context["can_edit_scheme"] = selectors.can_edit_scheme(request.user, task)
     return render(request, "inspections/task_scheme.html", context)
 
 
@@ -415,7 +404,7 @@ def task_scheme_pdf(request, pk: int):
 @role_required(LEAD, Role.SECTION_STAFF)
 def task_scheme_edit(request, pk: int):
     task = _task(pk)
-    if not _can_edit_scheme(request.user, task):
+    if not selectors.can_edit_scheme(request.user, task):
         raise PermissionDenied(_("只有牵头股室和任务的实施股室可以编辑检查方案。"))
     form = SchemeForm(request.POST or None, instance=Task.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():

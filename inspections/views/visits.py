@@ -161,7 +161,7 @@ def task_visits(request, pk: int):
             "task": task,
             "visits": visits,
             "draws": draws,
-            "can_create": selectors.can_create(request.user),
+            "can_create": selectors.can_create(request.user, task),
         },
     )
 
@@ -206,7 +206,7 @@ def _detail_context(request, visit: Visit, **extra) -> dict:
         "can_record": can_record and visit.is_editable,
         "is_team": can_record,
         "can_review": selectors.can_review(user, visit) and visit.status == Visit.Status.SUBMITTED,
-        "can_archive": selectors.can_review(user, visit) and visit.status == Visit.Status.APPROVED,
+        "can_archive": selectors.can_archive(user, visit) and visit.status == Visit.Status.APPROVED,
         "can_follow_up": selectors.can_follow_up(user, visit)
         and visit.status != Visit.Status.SCHEDULED,
         "can_add_archive": archive is not None and selectors.can_follow_up(user, visit),

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.services import audit_record
 from core.pdf import doc_number
 from core.uploads import file_store
@@ -133,11 +132,14 @@ def visits_create_for_draw(*, actor, draw: Draw) -> list[Visit]:
     post-draw replacements applied), on the day the scheme's schedule gives it
     (``selectors.draw_schedule``); a JointVisit gives one visit with every task's items.
     Safe to run twice: a selection that already has a visit is skipped."""
-    if not actor.has_role(Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD):
-        raise PermissionDenied("只有牵头股室、业务股室或股室负责人可以生成检查记录。")
     created = []
     with transaction.atomic():
-        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        draw = Draw.objects.select_for_update().select_related("task").get(pk=draw.pk)
+        if not selectors.can_create(actor, draw.task):
+            raise PermissionDenied(
+                f"只有牵头股室，或任务“{draw.task.number}”的实施股室、配合股室的业务股室人员和"
+                "股室负责人可以生成检查记录。"
+            )
         if draw.status != Draw.Status.COMPLETED:
             raise VisitError("只有已完成且未作废的抽取可以生成检查记录。")
         selections = list(

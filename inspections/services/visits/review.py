@@ -12,7 +12,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.services import audit_record
 from core.pdf import doc_number
 from core.uploads import file_store
@@ -255,8 +254,8 @@ def visit_approve(*, actor, visit: Visit, version: int, opinion: str = "", archi
 def visit_archive(*, actor, visit: Visit) -> Visit:
     """已审核 → 已归档 (art. 13): the three documents rendered as approved and stored, the evidence
     listed, a 卷宗号 assigned and the record frozen (``snapshot`` and its SHA-256)."""
-    if not (selectors.can_review(actor, visit) or actor.has_role(Role.SECTION_STAFF)):
-        raise PermissionDenied("只有本股室人员可以归档。")
+    if not selectors.can_archive(actor, visit):
+        raise PermissionDenied("只有本股室的股室负责人或业务股室人员可以归档。")
     # Render outside the lock (slow); the visit cannot change while approved.
     visit = Visit.objects.get(pk=visit.pk)
     if visit.status == Visit.Status.ARCHIVED:
@@ -330,11 +329,7 @@ def visit_archive(*, actor, visit: Visit) -> Visit:
 def archive_document_add(*, actor, visit: Visit, upload, title: str) -> VisitArchiveDocument:
     """Add a document to an archive after the fact (e.g. the 行政处罚决定书): a new row; nothing
     archived is altered."""
-    if not (
-        selectors.can_review(actor, visit)
-        or selectors.can_record(actor, visit)
-        or (actor.has_role(Role.SECTION_STAFF) and actor.section_id == visit.section_id)
-    ):
+    if not (selectors.can_archive(actor, visit) or selectors.can_record(actor, visit)):
         raise PermissionDenied("只有本股室人员或检查组成员可以补充归档材料。")
     title = (title or "").strip()
     if not title:
