@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
+from approvals.services import approval_decide
 from core.uploads import file_store
 from disclosure import services as disclosure
-from disclosure.models import ExportBatch, PublicationVersion
+from disclosure.models import ExportBatch
 from enterprises import services as enterprises
 from enterprises.demo import seed_reference
 from enterprises.models import Enterprise, ImportBatch
@@ -224,19 +226,17 @@ CASES = {
         owner="staff of section",
         same_role_elsewhere=("staff of other section", "staff of the lead section"),
         outsiders=("inspector not on the team", "discipline"),
-        changed=lambda record: record.versions.count() == 2,
+        # The proposal is an approvals request; nothing changes on the record until approved.
+        changed=lambda record: ApprovalRequest.objects.filter(object_id=str(record.pk)).exists(),
     ),
-    "correction_decide": Case(
+    "correction_approval": Case(
         make=proposed_correction,
-        act=lambda actor, version: disclosure.correction_decide(
-            actor=actor, version=version, approve=True
-        ),
+        act=lambda actor, request: approval_decide(actor=actor, request=request, approve=True),
         owner="head of section",
         same_role_elsewhere=("head of other section", "head of the lead section"),
         outsiders=("staff of section", "discipline"),
-        changed=lambda version: (
-            PublicationVersion.objects.get(pk=version.pk).status
-            == PublicationVersion.Status.APPROVED
+        changed=lambda request: (
+            ApprovalRequest.objects.get(pk=request.pk).state == ApprovalRequest.State.APPROVED
         ),
     ),
     "objection_record": Case(
