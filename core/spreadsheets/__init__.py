@@ -32,6 +32,7 @@ from .preview import (
     StreamedPreview,
     run_preview,
     stream_preview,
+    upload_check,
 )
 from .reading import detect_format, open_table, zip_guard
 from .writing import write_xlsx
@@ -61,6 +62,7 @@ __all__ = [
     "stream_preview",
     "to_halfwidth",
     "unescape_text",
+    "upload_check",
     "write_xlsx",
     "zip_guard",
 ]
