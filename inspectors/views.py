@@ -18,8 +18,7 @@ from accounts.models import Section
 from accounts.roles import Role
 from core.models import StoredFile
 from core.permissions import READERS, role_required
-from core.spreadsheets import run_preview
-from core.uploads import file_open, file_store
+from core.uploads import file_open
 
 from . import selectors, services
 from .forms import (
@@ -36,7 +35,7 @@ from .forms import (
     TrainingForm,
 )
 from .history import describe_all
-from .importers import InspectorImporter, roster_export_xlsx, write_roster
+from .importers import roster_export_xlsx, write_roster
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
 
 ADMIN = Role.SYSTEM_ADMIN
@@ -464,23 +463,22 @@ def roster_import(request):
     preview = stored = None
     if request.method == "POST" and form.is_valid():
         try:
-            stored = file_store(
-                upload=form.cleaned_data["file"], purpose="inspector_import", actor=request.user
+            stored = services.roster_upload_store(
+                actor=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            with file_open(stored) as handle:
-                preview = run_preview(
-                    InspectorImporter(),
-                    handle,
-                    filename=stored.original_name,
-                    max_bytes=settings.UPLOAD_MAX_BYTES,
-                )
+            preview = services.roster_preview(stored=stored)
     return render(
         request,
         "inspectors/import.html",
-        {"form": form, "preview": preview, "stored": stored},
+        {
+            "form": form,
+            "preview": preview,
+            "stored": stored,
+            "shown_all": preview is None or len(preview.results) >= preview.counts["total"],
+        },
     )
 
 
