@@ -339,7 +339,7 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
     name = safe_filename(upload.name)
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
-            f"文件“{name}”过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
+            f"文件“{name}”未接收：文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
             f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB"
         )
     data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
