@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
@@ -133,22 +134,22 @@ def _check_image(data: bytes, shown: str) -> None:
 
 # PDF names that run code, start programs or carry other files; and the action types that do.
 _PDF_FORBIDDEN_KEYS = {
-    "/JavaScript": "JavaScript 脚本",
-    "/JS": "JavaScript 脚本",
-    "/AA": "自动执行动作（/AA）",
-    "/Launch": "启动外部程序（/Launch）",
-    "/EmbeddedFile": "嵌入文件",
-    "/EmbeddedFiles": "嵌入文件",
-    "/RichMedia": "多媒体内容（/RichMedia）",
-    "/XFA": "XFA 动态表单",
+    "/JavaScript": N_("JavaScript 脚本"),
+    "/JS": N_("JavaScript 脚本"),
+    "/AA": N_("自动执行动作（/AA）"),
+    "/Launch": N_("启动外部程序（/Launch）"),
+    "/EmbeddedFile": N_("嵌入文件"),
+    "/EmbeddedFiles": N_("嵌入文件"),
+    "/RichMedia": N_("多媒体内容（/RichMedia）"),
+    "/XFA": N_("XFA 动态表单"),
 }
 _PDF_FORBIDDEN_ACTIONS = {
-    "/JavaScript": "JavaScript 脚本",
-    "/Launch": "启动外部程序（/Launch）",
-    "/ImportData": "导入数据动作",
-    "/SubmitForm": "提交表单动作",
-    "/GoToE": "打开嵌入文件的动作",
-    "/RichMediaExecute": "多媒体执行动作",
+    "/JavaScript": N_("JavaScript 脚本"),
+    "/Launch": N_("启动外部程序（/Launch）"),
+    "/ImportData": N_("导入数据动作"),
+    "/SubmitForm": N_("提交表单动作"),
+    "/GoToE": N_("打开嵌入文件的动作"),
+    "/RichMediaExecute": N_("多媒体执行动作"),
 }
 PDF_MAX_OBJECTS = 1_000_000  # a walk past this many objects is refused (a 500-page scan has ~10^4)
 
@@ -177,9 +178,9 @@ def _pdf_refusal(data: bytes) -> str | None:
             if isinstance(item, DictionaryObject):
                 for key, value in item.items():
                     if key in _PDF_FORBIDDEN_KEYS:
-                        return _("含有%(what)s") % {"what": _PDF_FORBIDDEN_KEYS[key]}
+                        return _("含有%(what)s") % {"what": _(_PDF_FORBIDDEN_KEYS[key])}
                     if key == "/S" and value in _PDF_FORBIDDEN_ACTIONS:
-                        return _("含有%(what)s") % {"what": _PDF_FORBIDDEN_ACTIONS[value]}
+                        return _("含有%(what)s") % {"what": _(_PDF_FORBIDDEN_ACTIONS[value])}
                     stack.append(value)
             elif isinstance(item, ArrayObject):
                 stack.extend(item)

@@ -2,9 +2,11 @@
 - formats by content, not by name: .xlsx (zip), .xls (OLE2/BIFF), .csv (UTF-8 with or
   without BOM, or GBK/GB18030 as saved by Excel and WPS);
 - a size cap (``max_bytes``; the browser passes ``settings.UPLOAD_MAX_BYTES``);
-- a zip-bomb guard *before parsing*: the declared unzipped size of the archive is capped
-  (``max_unzipped_bytes``) and so is every member's compression ratio; Python's zipfile
-  never inflates past the declared size, so the cap holds for openpyxl;
+- zip guards *before parsing* (``zip_guard``; limits from the ``IMPORT_ZIP_*`` settings): the
+  member count, the declared unzipped total, the compression ratio of every member over
+  256 KB and of the whole file; then every member is inflated once through Python's zipfile
+  (which stops at the declared size and checks the CRC) and XML members with a DTD are
+  refused (XXE);
 - an encrypted xlsx (an OLE2 container holding ``EncryptedPackage``) is refused;
 - formula cells are refused, never evaluated (xlsx: the sheet XML is scanned for ``<f>``;
   xls: the BIFF FORMULA records);
