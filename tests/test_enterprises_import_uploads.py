@@ -135,6 +135,28 @@ def test_zip_bombs_are_refused_before_parsing(ref, monkeypatch):
             reading.zip_guard(build(xlsx([row(1)])))
 
 
+def test_a_file_expanding_about_160_times_is_refused_fast(ref):
+    """The probe's 2.4 MB file expanding to 400 MB (~166:1): members under the old 10 MB
+    threshold and under the old 250:1 limit passed; now refused from the directory alone."""
+    import random
+    import time
+
+    from core.spreadsheets import SpreadsheetError, zip_guard
+
+    rng = random.Random(1)
+    members = {}
+    for n in range(3):
+        block = bytearray(4 << 20)
+        for i in range(0, len(block), 700):  # compresses ~158:1
+            block[i] = rng.randrange(256)
+        members[f"xl/worksheets/sheet{n + 5}.xml"] = bytes(block)
+    data = _with_members(xlsx([row(1)]), members)
+    started = time.monotonic()
+    with pytest.raises(SpreadsheetError, match="压缩炸弹"):
+        zip_guard(data)
+    assert time.monotonic() - started < 1
+
+
 @override_settings(IMPORT_ZIP_MAX_MEMBERS=20)
 def test_too_many_members_refused(ref):
     from core.spreadsheets import SpreadsheetError, zip_guard
