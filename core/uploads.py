@@ -240,6 +240,10 @@ def _mp3_ok(data: bytes) -> bool:
             return False
         size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
         at = 10 + size + (10 if data[5] & 0x10 else 0)
+        # Some encoders pad after the tag without counting it: zeros only, a bounded run.
+        limit = min(len(data), at + 65536)
+        while at < limit and data[at] == 0:
+            at += 1
     length = _mp3_frame_length(data, at)
     if length is None:
         return False
@@ -270,7 +274,7 @@ def _wav_ok(data: bytes) -> bool:
     return False
 
 
-_MP4_BRANDS = (b"M4A ", b"M4B ", b"mp41", b"mp42", b"isom", b"iso2", b"3gp4", b"3gp5", b"3gp6")
+_MP4_BRANDS = (b"M4A", b"M4B", b"mp4", b"iso", b"3gp")  # major brand prefixes (as sniffed)
 
 
 def _m4a_ok(data: bytes) -> bool:
@@ -293,7 +297,7 @@ def _m4a_ok(data: bytes) -> bool:
         if not all(c == 0xA9 or 32 <= c < 127 for c in kind):
             return False
         if not boxes and (
-            kind != b"ftyp" or size < 16 or data[at + 8 : at + 12] not in _MP4_BRANDS
+            kind != b"ftyp" or size < 16 or data[at + 8 : at + 11] not in _MP4_BRANDS
         ):
             return False
         boxes.append(kind)

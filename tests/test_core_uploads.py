@@ -285,6 +285,8 @@ def amr_bytes() -> bytes:
 VALID = [
     ("询问录音.mp3", mp3_bytes(), "mp3"),
     ("无标签.mp3", mp3_bytes(id3=False), "mp3"),
+    ("标签后补零.mp3", mp3_bytes(frames=0) + b"\x00" * 300 + mp3_bytes(id3=False), "mp3"),
+    ("手机录音.m4a", m4a_bytes().replace(b"ftypM4A ", b"ftypmp42", 1), "m4a"),
     ("录音.wav", wav_bytes(), "wav"),
     ("录音.m4a", m4a_bytes(), "m4a"),
     ("录音.amr", amr_bytes(), "amr"),

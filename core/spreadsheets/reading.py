@@ -190,7 +190,11 @@ def _first_sheet_path(archive: zipfile.ZipFile, index: int = 0) -> str:
 
 
 def _xlsx_formula_guard(archive: zipfile.ZipFile, sheet_index: int, headers_row: list) -> None:
-    path = _first_sheet_path(archive, sheet_index)
+    try:
+        path = _first_sheet_path(archive, sheet_index)
+    except (KeyError, IndexError, AttributeError, ElementTree.ParseError, ValueError):
+        # calamine read the sheet, but the workbook's own index is broken: not a valid xlsx.
+        raise SpreadsheetError("文件不是有效的 xlsx 表格") from None
     with archive.open(path) as stream:
         tail = b""
         while chunk := stream.read(1 << 20):
