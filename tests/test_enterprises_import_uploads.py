@@ -223,3 +223,17 @@ def test_abandoned_import_files_are_removed_after_their_age(users, tmp_path):
     assert "未确认导入，文件已删除" in old_previewed[0].message
     assert old_applied[1].exists() and young[1].exists()
     assert services.import_files_prune() == 0  # nothing left to do
+
+
+def test_the_preview_is_shown_a_page_at_a_time(client_for, ref):
+    from .test_enterprises_import_batches import big_xlsx
+
+    client = client_for(Role.SECTION_STAFF)
+    assert _upload(client, big_xlsx(130)).status_code == 302
+    batch = ImportBatch.objects.get()
+    url = reverse("enterprises:import_preview", args=[batch.pk])
+    first = client.get(url)
+    assert len(first.context["rows"]) == 50 and first.context["rows"][0]["row"] == 2
+    last = client.get(url, {"page": 3})
+    assert [r["row"] for r in last.context["rows"]] == list(range(102, 132))
+    assert "第 3 页" in last.content.decode() and "上一页" in last.content.decode()
