@@ -335,7 +335,8 @@ def _preview_summary(preview) -> dict:
 def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
     """Check an upload as a whole and only then store it for preview → confirm: a refused
     file leaves no file on disk and no row (``upload_check``: size, format by content, zip
-    guards, no DTD, the workbook opens, header, no formula, row count where known)."""
+    guards, no DTD; for a file previewed in the request also the workbook opens, header, no
+    formula, row count where known)."""
     name = safe_filename(upload.name)
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
@@ -343,8 +344,11 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
             f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB"
         )
     data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    # A file the request previews at once is parsed here too; a bigger one (the worker's) gets
+    # the structural checks only, and its file goes as soon as its preview is not ``ok``.
+    parse = len(data) <= getattr(settings, "IMPORT_SYNC_MAX_BYTES", 1024 * 1024)
     try:
-        upload_check(IMPORTERS[kind](), data, max_bytes=settings.UPLOAD_MAX_BYTES)
+        upload_check(IMPORTERS[kind](), data, max_bytes=settings.UPLOAD_MAX_BYTES, parse=parse)
     except SpreadsheetError as exc:
         raise ValidationError(f"文件“{name}”未接收：{exc}") from None
     folder = Path(settings.MEDIA_ROOT) / "imports"
@@ -440,7 +444,12 @@ def import_batch_preview(*, batch_id: int) -> None:
             progress=_progress_bumper(batch_id, ceiling=90),
         )
         summary = _preview_summary(preview)
+        kept = {}
+        if not preview.ok:  # it can never be confirmed: its file goes now
+            Path(batch.stored_path).unlink(missing_ok=True)
+            kept["stored_path"] = ""
         ImportBatch.objects.filter(pk=batch_id).update(
+            **kept,
             status=ImportBatch.Status.PREVIEWED,
             counts=summary,
             errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],

@@ -237,3 +237,43 @@ def test_the_preview_is_shown_a_page_at_a_time(client_for, ref):
     last = client.get(url, {"page": 3})
     assert [r["row"] for r in last.context["rows"]] == list(range(102, 132))
     assert "第 3 页" in last.content.decode() and "上一页" in last.content.decode()
+
+
+@override_settings(IMPORT_SYNC_MAX_BYTES=10)
+def test_a_big_upload_is_checked_by_structure_in_the_request(
+    client_for, ref, settings, monkeypatch
+):
+    """A file for the worker is not parsed in the web request, but its structure is checked
+    there: every hostile file above is still refused before anything is written."""
+    from enterprises import views
+
+    monkeypatch.setattr(views, "SYNC_MAX_BYTES", 10)
+    monkeypatch.setattr(views.import_batch_run, "delay", lambda *a: None)
+    client = client_for(Role.SECTION_STAFF)
+    before = files_under(settings.MEDIA_ROOT)
+    for label, build, reason in HOSTILE:
+        page = _upload(client, build(xlsx([row(1)])), name="坏文件.xlsx").content.decode()
+        assert "坏文件.xlsx" in page and reason in page, label
+    assert not ImportBatch.objects.exists()
+    assert files_under(settings.MEDIA_ROOT) == before
+
+
+@override_settings(IMPORT_SYNC_MAX_BYTES=10)
+def test_a_big_upload_whose_preview_fails_loses_its_file_at_once(
+    client_for, ref, settings, monkeypatch
+):
+    from enterprises import views
+
+    queued = []
+    monkeypatch.setattr(views, "SYNC_MAX_BYTES", 10)
+    monkeypatch.setattr(views.import_batch_run, "delay", lambda *a: queued.append(a))
+    client = client_for(Role.SECTION_STAFF)
+    no_header = xlsx([["x"] * 3], headers=["甲", "乙", "丙"])  # passes the structure check
+    assert _upload(client, no_header).status_code == 302
+    batch = ImportBatch.objects.get()
+    stored = Path(batch.stored_path)
+    assert stored.exists() and queued == [(batch.pk, "preview")]
+    services.import_batch_preview(batch_id=batch.pk)  # what the worker runs
+    batch.refresh_from_db()
+    assert batch.errors and "缺少表头列" in batch.errors[0]["message"]
+    assert batch.stored_path == "" and not stored.exists()

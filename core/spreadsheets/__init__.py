@@ -34,7 +34,7 @@ from .preview import (
     stream_preview,
     upload_check,
 )
-from .reading import detect_format, open_table, zip_guard
+from .reading import detect_format, open_table, structure_check, zip_guard
 from .writing import write_xlsx
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "parse_decimal",
     "run_preview",
     "stream_preview",
+    "structure_check",
     "to_halfwidth",
     "unescape_text",
     "upload_check",

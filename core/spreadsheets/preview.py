@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .cells import CellError, Column, Row, SpreadsheetError
-from .reading import open_table
+from .reading import open_table, structure_check
 
 # --- the preview → confirm flow ---------------------------------------------------------------
 
@@ -115,11 +115,18 @@ def _too_many_rows(limit: int) -> SpreadsheetError:
     )
 
 
-def upload_check(importer: RowImporter, data: bytes, *, max_bytes: int | None = None) -> None:
+def upload_check(
+    importer: RowImporter, data: bytes, *, max_bytes: int | None = None, parse: bool = True
+) -> None:
     """The whole-file checks an upload passes *before* it is stored: format by content, size,
-    zip guards and XML without DTD (``zip_guard``), the workbook opens, the header is there, no
-    formula, and the row count where the reader knows it without reading every row (xlsx/xls;
-    a CSV's rows are counted by the preview). Raises ``SpreadsheetError``."""
+    zip guards and XML without DTD (``zip_guard``), and — with ``parse`` — the workbook opens,
+    the header is there, no formula, and the row count where the reader knows it without
+    reading every row (xlsx/xls; a CSV's rows are counted by the preview). Without ``parse``
+    (a big file the worker previews: parsing it here would cost the web request seconds and
+    hundreds of MB) only ``structure_check``. Raises ``SpreadsheetError``."""
+    if not parse:
+        structure_check(data, max_bytes=max_bytes)
+        return
     table = open_table(data, columns=importer.columns, max_bytes=max_bytes)
     if table.total_rows_hint is not None and table.total_rows_hint - 1 > importer.max_rows:
         raise _too_many_rows(importer.max_rows)

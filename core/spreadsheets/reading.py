@@ -166,6 +166,19 @@ def _member_check(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         ) from None
 
 
+def structure_check(data: bytes, *, max_bytes: int | None = None) -> str:
+    """The whole-file checks that do not parse the sheet (cheap in a web request even for a
+    big file): size, format by content, the zip guards of an xlsx, a CSV's text encoding.
+    Returns the format; raises ``SpreadsheetError``."""
+    data = _read_source(data, max_bytes)
+    fmt = detect_format(data)
+    if fmt == "xlsx":
+        zip_guard(data)
+    elif fmt == "csv":
+        _decode_csv(data)
+    return fmt
+
+
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(
     rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]', re.S
