@@ -179,6 +179,28 @@ def structure_check(data: bytes, *, max_bytes: int | None = None) -> str:
     return fmt
 
 
+_ROW_ELEMENT = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def xlsx_row_elements(data: bytes) -> int:
+    """How many ``<row>`` elements the first sheet's XML holds, counted while streaming it (no
+    cell is parsed): an upper bound of its rows, known before any parser loads the sheet. Call
+    after ``zip_guard`` (it trusts the archive)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            path = _first_sheet_path(archive, 0)
+        except (KeyError, IndexError, AttributeError, ElementTree.ParseError, ValueError):
+            raise SpreadsheetError("文件不是有效的 xlsx 表格") from None
+        count, tail = 0, b""
+        with archive.open(path) as stream:
+            while chunk := stream.read(1 << 20):
+                block = tail + chunk
+                # Count matches that end in this chunk's new bytes only (the tail was counted).
+                count += sum(1 for m in _ROW_ELEMENT.finditer(block) if m.end() > len(tail))
+                tail = block[-64:]
+        return count
+
+
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(
     rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+)(\d+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f[\s>/]', re.S
