@@ -292,3 +292,29 @@ def test_a_roster_of_200000_rows_is_refused_before_the_sheet_is_loaded(
     page = client_for(Role.SYSTEM_ADMIN).post(reverse("inspectors:import"), {"file": upload})
     assert "超过上限 10000 行" in page.content.decode()
     assert not StoredFile.objects.filter(purpose="inspector_import").exists()
+
+
+def test_roster_preview_is_paged(client_for, refs, users):
+    rows = [
+        row(**{"人员编号": f"WG{i:03}", "执法证号": f"豫{i}", "登录账户": ""}) for i in range(120)
+    ]
+    upload = io.BytesIO(xlsx(rows))
+    upload.name = "名录.xlsx"
+    admin = client_for(Role.SYSTEM_ADMIN)
+    first = admin.post(reverse("inspectors:import"), {"file": upload})
+    assert [r.number for r in first.context["page"].object_list] == list(range(2, 52))
+    file_id = first.context["stored"].pk
+    assert f"?file={file_id}&page=2" in first.content.decode()
+    third = admin.get(reverse("inspectors:import"), {"file": file_id, "page": 3})
+    assert [r.key for r in third.context["page"].object_list] == [
+        f"WG{i:03}" for i in range(100, 120)
+    ]
+    assert third.context["preview"].counts["total"] == 120
+    assert admin.get(reverse("inspectors:import"), {"file": "not-a-uuid"}).status_code == 404
+    # Another role, and nobody logged in, see no preview.
+    response = client_for(Role.SECTION_STAFF).get(reverse("inspectors:import"), {"file": file_id})
+    assert response.status_code == 403
+    from django.test import Client
+
+    anonymous = Client().get(reverse("inspectors:import"), {"file": file_id})
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
