@@ -279,14 +279,18 @@ def roster_upload_store(*, actor, upload):
 
 def roster_preview(*, stored):
     """The roster file's preview in bounded memory: counts of every row, the first errors and
-    ``ROSTER_PREVIEW_ROWS`` rows for display (``stream_preview``); nothing is written."""
+    ``ROSTER_PREVIEW_ROWS`` rows for display (``stream_preview``); nothing is written. One
+    chunk holds the whole file (at most ``IMPORT_MAX_ROWS["inspectors"]`` rows): the roster's
+    classification compares certificates and accounts across rows, as the confirm does."""
+    importer = InspectorImporter()
     with file_open(stored) as handle:
         return stream_preview(
-            InspectorImporter(),
+            importer,
             handle,
             filename=stored.original_name,
             max_bytes=settings.UPLOAD_MAX_BYTES,
             keep_rows=ROSTER_PREVIEW_ROWS,
+            chunk_size=importer.max_rows,
         )
 
 

@@ -318,3 +318,22 @@ def test_roster_preview_is_paged(client_for, refs, users):
 
     anonymous = Client().get(reverse("inspectors:import"), {"file": file_id})
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+
+
+def test_the_preview_finds_a_certificate_repeated_far_apart_like_the_confirm(
+    client_for, refs, monkeypatch
+):
+    """The streamed preview classifies the whole roster together: a certificate number given
+    to two people in different chunks is an error in the preview, not only at the confirm."""
+    from core.spreadsheets import preview as preview_module
+
+    monkeypatch.setattr(preview_module, "STREAM_CHUNK", 2)  # chunks far smaller than the file
+    rows = [
+        row(**{"人员编号": f"WG{i:03}", "执法证号": f"豫{i}", "登录账户": ""}) for i in range(5)
+    ]
+    rows[4]["执法证号"] = "豫0"
+    upload = io.BytesIO(xlsx(rows))
+    upload.name = "名录.xlsx"
+    response = client_for(Role.SYSTEM_ADMIN).post(reverse("inspectors:import"), {"file": upload})
+    assert "与人员 WG000 的执法证号重复" in response.content.decode()
+    assert not response.context["preview"].ok
