@@ -161,7 +161,9 @@ def _pdf_refusal(data: bytes) -> str | None:
     names, so ``/J#61vaScript`` is ``/JavaScript`` here."""
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
+        # Permissions-only encryption (an empty open password, common on official documents)
+        # opens like any reader opens it; a real open password leaves nothing to check.
+        if reader.is_encrypted and not reader.decrypt(""):
             return _("已加密，无法检查其内容")
         if len(reader.pages) == 0:
             return _("没有页面")

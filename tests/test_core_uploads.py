@@ -226,6 +226,17 @@ def _open_actions(writer):
     return DictionaryObject({NameObject("/O"): _js_action(writer)})
 
 
+def _encrypted_pdf(password: str) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt(user_password=password, owner_password="owner-secret", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def pdf_with_embedded_file() -> bytes:
     from pypdf import PdfWriter
 
@@ -293,6 +304,7 @@ VALID = [
     ("现场照片.jpg", jpeg_with_exif(), "jpeg"),
     ("现场照片.png", _png(), "png"),
     ("处罚决定书.pdf", pdf_bytes(2), "pdf"),
+    ("限制编辑的公文.pdf", _encrypted_pdf(""), "pdf"),
 ]
 
 
@@ -331,6 +343,7 @@ HOSTILE = [
     ("pdf with /Launch", "a.pdf", _pdf_with(OpenAction=_launch_action), "/Launch"),
     ("pdf with /AA", "a.pdf", _pdf_with(AA=_open_actions), "/AA"),
     ("pdf with an embedded file", "a.pdf", pdf_with_embedded_file(), "嵌入文件"),
+    ("pdf with an open password", "a.pdf", _encrypted_pdf("secret"), "已加密"),
     ("id3 then html", "a.mp3", b"ID3<html><script>alert(1)</script></html>", "不是有效的 .mp3 音频"),
     ("id3 tag then no frame", "a.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00<html>", "不是有效的 .mp3 音频"),
     ("frame sync then html", "a.mp3", b"\xff\xfb<html><script>x</script>", "不是有效的 .mp3 音频"),
