@@ -153,6 +153,8 @@ def test_download_checks_the_purpose_permission(purpose, users, client_for):
     assert b"".join(response.streaming_content) == _png()
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in response["Content-Disposition"]
+    # The second line behind the content checks stays (issue 21 item 10).
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert client_for(Role.SECTION_STAFF).get(url).status_code == 403
     assert (
         client_for(Role.INSPECTOR).get("/files/00000000-0000-0000-0000-000000000000/").status_code
