@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
-from core.spreadsheets import run_preview, stream_preview
+from core.spreadsheets import SpreadsheetError, run_preview, stream_preview, upload_check
+from core.uploads import safe_filename
 
 from . import selectors
 from .importers import IMPORTERS
@@ -349,29 +350,66 @@ def _preview_summary(preview) -> dict:
 
 
 def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
-    """Store an upload (size-capped, content-checked by the reader) for preview → confirm."""
+    """Check an upload as a whole and only then store it for preview → confirm: a refused
+    file leaves no file on disk and no row (``upload_check``: size, format by content, zip
+    guards, no DTD; for a file previewed in the request also the workbook opens, header, no
+    formula, row count where known)."""
+    name = safe_filename(upload.name)
     if upload.size > settings.UPLOAD_MAX_BYTES:
         raise ValidationError(
-            f"文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
+            f"文件“{name}”未接收：文件过大（{upload.size / 1024 / 1024:.1f} MB），上限为 "
             f"{settings.UPLOAD_MAX_BYTES / 1024 / 1024:.0f} MB"
         )
+    data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    # A file the request previews at once is parsed here too; a bigger one (the worker's) gets
+    # the structural checks only, and its file goes as soon as its preview is not ``ok``.
+    parse = len(data) <= getattr(settings, "IMPORT_SYNC_MAX_BYTES", 1024 * 1024)
+    try:
+        upload_check(IMPORTERS[kind](), data, max_bytes=settings.UPLOAD_MAX_BYTES, parse=parse)
+    except SpreadsheetError as exc:
+        raise ValidationError(f"文件“{name}”未接收：{exc}") from None
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.upload"
-    digest = hashlib.sha256()
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-    return ImportBatch.objects.create(
-        kind=kind,
-        filename=Path(upload.name).name[:255],
-        stored_path=str(path),
-        sha256=digest.hexdigest(),
-        size=upload.size,
-        created_by=actor,
-        status=ImportBatch.Status.QUEUED,
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            kind=kind,
+            filename=name[:255],
+            stored_path=str(path),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            created_by=actor,
+            status=ImportBatch.Status.QUEUED,
+        )
+        # Written last, inside the transaction: a failed write leaves no row either.
+        path.write_bytes(data)
+    return batch
+
+
+def import_files_prune(*, now=None) -> int:
+    """Delete the stored files of import batches never confirmed (never applied) that are older
+    than ``settings.IMPORT_FILE_MAX_AGE_HOURS``; the batch row stays as the record of the upload,
+    ended 失败 with the reason. Returns how many files were removed. A daily beat job."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.IMPORT_FILE_MAX_AGE_HOURS)
+    abandoned = (
+        ImportBatch.objects.filter(created_at__lt=cutoff)
+        .exclude(status__in=(ImportBatch.Status.APPLIED, ImportBatch.Status.RUNNING))
+        .exclude(stored_path="")
     )
+    removed = 0
+    for batch in abandoned.only("pk", "stored_path", "status"):
+        Path(batch.stored_path).unlink(missing_ok=True)
+        fields = {"stored_path": ""}
+        if batch.status != ImportBatch.Status.FAILED:
+            fields.update(status=ImportBatch.Status.FAILED, finished_at=timezone.now())
+            fields["message"] = (
+                f"超过 {settings.IMPORT_FILE_MAX_AGE_HOURS} 小时未确认导入，文件已删除，请重新上传"
+            )
+        ImportBatch.objects.filter(pk=batch.pk).update(**fields)
+        removed += 1
+    if removed:
+        logger.info("removed %s abandoned import files", removed)
+    return removed
 
 
 def _progress_bumper(batch_id: int, *, ceiling: int):
@@ -423,7 +461,12 @@ def import_batch_preview(*, batch_id: int) -> None:
             progress=_progress_bumper(batch_id, ceiling=90),
         )
         summary = _preview_summary(preview)
+        kept = {}
+        if not preview.ok:  # it can never be confirmed: its file goes now
+            Path(batch.stored_path).unlink(missing_ok=True)
+            kept["stored_path"] = ""
         ImportBatch.objects.filter(pk=batch_id).update(
+            **kept,
             status=ImportBatch.Status.PREVIEWED,
             counts=summary,
             errors=[e.as_dict() for e in preview.errors[:PREVIEW_ROWS_KEPT]],

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from audit.selectors import audit_events_for_object
+from core.paging import page_of
 from core.permissions import READERS, role_required
 from core.spreadsheets import OUTCOME_LABELS
 
@@ -40,6 +41,7 @@ from .tasks import import_batch_run
 EDITORS = (Role.LEAD_SECTION, Role.SECTION_STAFF)
 EXPORTERS = (Role.LEAD_SECTION, Role.SECTION_STAFF, Role.SECTION_HEAD, Role.DISCIPLINE)
 PAGE_SIZE = 50
+PREVIEW_PAGE_SIZE = 50  # rows of an import preview per page
 # Files above this size are previewed and applied by the Celery worker (progress bar).
 SYNC_MAX_BYTES = getattr(settings, "IMPORT_SYNC_MAX_BYTES", 1024 * 1024)
 
@@ -293,7 +295,14 @@ def import_preview(request, pk):
     batch = _batch_for(request, pk)
     summary = batch.counts or {}
     counts = summary.get("counts", {})
-    rows = summary.get("rows", [])
+    kept = summary.get("rows", [])  # at most services.PREVIEW_ROWS_KEPT, shown a page at a time
+    page = page_of(
+        request,
+        fetch=lambda offset, limit: kept[offset : offset + limit],
+        count=lambda: len(kept),
+        per_page=PREVIEW_PAGE_SIZE,
+    )
+    rows = list(page.object_list)
     for row in rows:
         row["label"] = OUTCOME_LABELS.get(row["outcome"], row["outcome"])
     context = {
@@ -301,6 +310,7 @@ def import_preview(request, pk):
         "importer": _importer(batch.kind),
         "counts": counts,
         "rows": rows,
+        "page": page,
         "errors": batch.errors,
         "can_confirm": batch.status == ImportBatch.Status.PREVIEWED
         and not batch.errors

@@ -3,6 +3,7 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -13,7 +14,8 @@ from accounts.models import User
 from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.services import notification_send
-from core.spreadsheets import run_preview
+from core.spreadsheets import SpreadsheetError, run_preview, stream_preview, upload_check
+from core.uploads import file_open, file_purpose, file_store, safe_filename, validate_upload
 from enterprises.models import group_name_normalise
 
 from . import crypto
@@ -256,6 +258,40 @@ class ImportRefused(Exception):
     def __init__(self, preview):
         super().__init__("导入文件有错误")
         self.preview = preview
+
+
+ROSTER_PREVIEW_ROWS = 500  # rows shown on the preview page (all rows are counted)
+
+
+def roster_upload_store(*, actor, upload):
+    """Check a roster upload as a whole and only then store it (``StoredFile``): a refused file
+    leaves no file and no row. Size and type by content first, then ``upload_check`` (zip guards,
+    no DTD, the workbook opens, header, no formula, row count)."""
+    name = safe_filename(upload.name)
+    data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    validate_upload(data=data, name=name, purpose=file_purpose("inspector_import"))
+    try:
+        upload_check(InspectorImporter(), data, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except SpreadsheetError as exc:
+        raise ValidationError(f"文件“{name}”未接收：{exc}") from None
+    return file_store(upload=(name, data), purpose="inspector_import", actor=actor)
+
+
+def roster_preview(*, stored):
+    """The roster file's preview in bounded memory: counts of every row, the first errors and
+    ``ROSTER_PREVIEW_ROWS`` rows for display (``stream_preview``); nothing is written. One
+    chunk holds the whole file (at most ``IMPORT_MAX_ROWS["inspectors"]`` rows): the roster's
+    classification compares certificates and accounts across rows, as the confirm does."""
+    importer = InspectorImporter()
+    with file_open(stored) as handle:
+        return stream_preview(
+            importer,
+            handle,
+            filename=stored.original_name,
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            keep_rows=ROSTER_PREVIEW_ROWS,
+            chunk_size=importer.max_rows,
+        )
 
 
 def inspector_import(

@@ -1,6 +1,7 @@
 """Roster screens. 系统管理员 maintains; the business roles and 纪检派驻组 read."""
 
 import io
+import uuid
 from urllib.parse import quote
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,9 +18,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import Section
 from accounts.roles import Role
 from core.models import StoredFile
+from core.paging import page_of
 from core.permissions import READERS, role_required
-from core.spreadsheets import run_preview
-from core.uploads import file_open, file_store
+from core.uploads import file_open
 
 from . import selectors, services
 from .forms import (
@@ -36,7 +37,7 @@ from .forms import (
     TrainingForm,
 )
 from .history import describe_all
-from .importers import InspectorImporter, roster_export_xlsx, write_roster
+from .importers import roster_export_xlsx, write_roster
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
 
 ADMIN = Role.SYSTEM_ADMIN
@@ -464,24 +465,47 @@ def roster_import(request):
     preview = stored = None
     if request.method == "POST" and form.is_valid():
         try:
-            stored = file_store(
-                upload=form.cleaned_data["file"], purpose="inspector_import", actor=request.user
+            stored = services.roster_upload_store(
+                actor=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            with file_open(stored) as handle:
-                preview = run_preview(
-                    InspectorImporter(),
-                    handle,
-                    filename=stored.original_name,
-                    max_bytes=settings.UPLOAD_MAX_BYTES,
-                )
+            preview = services.roster_preview(stored=stored)
+    elif request.method == "GET" and request.GET.get("file"):
+        # Another page of a preview: the stored file is read again (bounded, streamed).
+        stored = get_object_or_404(
+            StoredFile, pk=_uuid_or_404(request.GET["file"]), purpose="inspector_import"
+        )
+        preview = services.roster_preview(stored=stored)
+    kept = preview.results if preview is not None else []
+    page = page_of(
+        request,
+        fetch=lambda offset, limit: kept[offset : offset + limit],
+        count=lambda: len(kept),
+        per_page=PREVIEW_PAGE_SIZE,
+    )
     return render(
         request,
         "inspectors/import.html",
-        {"form": form, "preview": preview, "stored": stored},
+        {
+            "form": form,
+            "preview": preview,
+            "stored": stored,
+            "page": page,
+            "shown_all": preview is None or len(kept) >= preview.counts["total"],
+        },
     )
+
+
+PREVIEW_PAGE_SIZE = 50  # rows of the roster preview per page
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404 from None
 
 
 @role_required(ADMIN)

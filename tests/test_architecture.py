@@ -20,6 +20,7 @@ def test_each_app_declares_its_own_beat_entries():
         "oversight-draws-verify-all": "oversight.tasks.draws_verify_all",
         "accounts-login-throttle-prune": "accounts.tasks.login_throttle_prune",
         "audit-checkpoint": "audit.tasks.audit_checkpoint",
+        "enterprises-import-files-prune": "enterprises.tasks.import_files_remove_abandoned",
     }
     assert schedule["oversight-draws-verify-all"]["schedule"].hour == {2}
     assert schedule == beat_schedule(settings.INSTALLED_APPS)

@@ -1,6 +1,7 @@
 """Uploads are size-capped, type-checked by content, stored outside the web root under random
 names, never replaced, and served only after a permission check."""
 
+import hashlib
 import io
 import struct
 import zlib
@@ -152,6 +153,8 @@ def test_download_checks_the_purpose_permission(purpose, users, client_for):
     assert b"".join(response.streaming_content) == _png()
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in response["Content-Disposition"]
+    # The second line behind the content checks stays (issue 21 item 10).
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert client_for(Role.SECTION_STAFF).get(url).status_code == 403
     assert (
         client_for(Role.INSPECTOR).get("/files/00000000-0000-0000-0000-000000000000/").status_code
@@ -170,27 +173,210 @@ def test_the_global_cap_applies_when_a_purpose_sets_none(db, users):
         )
 
 
-@pytest.mark.parametrize(
-    ("name", "head", "kind"),
-    [
-        ("询问录音.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 32, "mp3"),
-        ("录音.wav", b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 32, "wav"),
-        ("录音.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00" + b"\x00" * 32, "m4a"),
-        ("录音.amr", b"#!AMR\n" + b"\x00" * 32, "amr"),
-    ],
-)
-def test_audio_evidence_is_recognised_by_content(db, users, name, head, kind):
-    register_file_purpose(
-        "test_audio", kinds={"mp3", "wav", "m4a", "amr"}, can_read=lambda u, f: True
+# --- valid files of every kind, built here ----------------------------------------------------
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A real (minimal) PDF, written by pypdf."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _pdf_with(**catalog) -> bytes:
+    """A PDF whose catalog carries the given entries (values built with pypdf's objects)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    for key, value in catalog.items():
+        writer._root_object[NameObject(f"/{key}")] = value(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _js_action(writer):
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert('x')"),
+        }
     )
-    stored = file_store(upload=(name, head), purpose="test_audio", actor=users[Role.INSPECTOR])
-    assert stored.path.endswith({"mp3": ".mp3", "wav": ".wav", "m4a": ".m4a", "amr": ".amr"}[kind])
-    with pytest.raises(ValidationError):
-        file_store(
-            upload=(name, b"<html>not audio</html>"),
-            purpose="test_audio",
-            actor=users[Role.INSPECTOR],
+    return writer._add_object(action)
+
+
+def _launch_action(writer):
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    return DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("cmd.exe")}
+    )
+
+
+def _open_actions(writer):
+    from pypdf.generic import DictionaryObject, NameObject
+
+    return DictionaryObject({NameObject("/O"): _js_action(writer)})
+
+
+def _encrypted_pdf(password: str) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt(user_password=password, owner_password="owner-secret", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_with_embedded_file() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_attachment("payload.exe", b"MZ\x90\x00")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_with_hex_escaped_javascript() -> bytes:
+    """``/J#61vaScript``: the name written with an escape, for a scanner looking for bytes."""
+    data = _pdf_with(OpenAction=_js_action)
+    return data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS ", b"/J#53 ")
+
+
+def jpeg_with_exif() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (8, 8), "red")
+    exif = Image.Exif()
+    exif[0x0132] = "2026:03:01 10:00:00"  # DateTime
+    exif[0x010F] = "WugangCam"  # Make
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def mp3_bytes(frames: int = 3, *, id3: bool = True) -> bytes:
+    """MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417-byte frames after an ID3v2.4 tag."""
+    tag = b"ID3\x04\x00\x00\x00\x00\x00\x0a" + b"\x00" * 10 if id3 else b""
+    return tag + (b"\xff\xfb\x90\x00" + b"\x00" * 413) * frames
+
+
+def wav_bytes() -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
+    data = b"\x00\x00" * 800
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def m4a_bytes() -> bytes:
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+    ftyp = box(b"ftyp", b"M4A \x00\x00\x00\x00M4A mp42isom")
+    moov = box(b"moov", box(b"mvhd", b"\x00" * 100))
+    return ftyp + moov + box(b"mdat", b"\x00" * 64)
+
+
+def amr_bytes() -> bytes:
+    return b"#!AMR\n" + (b"\x3c" + b"\x00" * 31) * 5  # frame type 7 (12.2 kbit/s)
+
+
+VALID = [
+    ("询问录音.mp3", mp3_bytes(), "mp3"),
+    ("无标签.mp3", mp3_bytes(id3=False), "mp3"),
+    ("标签后补零.mp3", mp3_bytes(frames=0) + b"\x00" * 300 + mp3_bytes(id3=False), "mp3"),
+    ("手机录音.m4a", m4a_bytes().replace(b"ftypM4A ", b"ftypmp42", 1), "m4a"),
+    ("录音.wav", wav_bytes(), "wav"),
+    ("录音.m4a", m4a_bytes(), "m4a"),
+    ("录音.amr", amr_bytes(), "amr"),
+    ("现场照片.jpg", jpeg_with_exif(), "jpeg"),
+    ("现场照片.png", _png(), "png"),
+    ("处罚决定书.pdf", pdf_bytes(2), "pdf"),
+    ("限制编辑的公文.pdf", _encrypted_pdf(""), "pdf"),
+]
+
+
+@pytest.fixture
+def any_purpose(db):
+    return register_file_purpose(
+        "test_any_kind",
+        kinds={"mp3", "wav", "m4a", "amr", "jpeg", "png", "pdf"},
+        can_read=lambda u, f: True,
+    )
+
+
+@pytest.mark.parametrize(("name", "data", "kind"), VALID, ids=[v[0] for v in VALID])
+def test_a_valid_file_is_kept_byte_for_byte(any_purpose, users, settings, name, data, kind):
+    """No re-encoding: the stored bytes are the upload's (a photo's EXIF stays)."""
+    stored = file_store(upload=(name, data), purpose="test_any_kind", actor=users[Role.INSPECTOR])
+    kept = (Path(settings.MEDIA_ROOT) / stored.path).read_bytes()
+    assert hashlib.sha256(kept).hexdigest() == hashlib.sha256(data).hexdigest() == stored.sha256
+    assert stored.path.endswith(
+        {"mp3": ".mp3", "wav": ".wav", "m4a": ".m4a", "amr": ".amr", "jpeg": ".jpg"}.get(
+            kind, f".{kind}"
         )
+    )
+    if kind == "jpeg":
+        from PIL import Image
+
+        assert Image.open(io.BytesIO(kept)).getexif()[0x010F] == "WugangCam"
+
+
+# Content that passed the magic-byte check (issue 21 item 11): each is now refused by parsing.
+HOSTILE = [
+    ("html after a pdf header", "a.pdf", b"%PDF-1.4\n<html><script>alert(1)</script></html>", "不是可接受的 PDF"),
+    ("pdf, not parseable", "a.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "无法解析"),
+    ("pdf with javascript openaction", "a.pdf", _pdf_with(OpenAction=_js_action), "JavaScript"),
+    ("pdf with hex-escaped javascript", "a.pdf", pdf_with_hex_escaped_javascript(), "JavaScript"),
+    ("pdf with /Launch", "a.pdf", _pdf_with(OpenAction=_launch_action), "/Launch"),
+    ("pdf with /AA", "a.pdf", _pdf_with(AA=_open_actions), "/AA"),
+    ("pdf with an embedded file", "a.pdf", pdf_with_embedded_file(), "嵌入文件"),
+    ("pdf with an open password", "a.pdf", _encrypted_pdf("secret"), "已加密"),
+    ("id3 then html", "a.mp3", b"ID3<html><script>alert(1)</script></html>", "不是有效的 .mp3 音频"),
+    ("id3 tag then no frame", "a.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00<html>", "不是有效的 .mp3 音频"),
+    ("frame sync then html", "a.mp3", b"\xff\xfb<html><script>x</script>", "不是有效的 .mp3 音频"),
+    ("wav without fmt", "a.wav", b"RIFF\x24\x00\x00\x00WAVE<html><script>x</script>", "不是有效的 .wav 音频"),
+    ("m4a with html after ftyp", "a.m4a", b"\x00\x00\x00\x14ftypM4A \x00\x00\x00\x00M4A <html><script>", "不是有效的 .m4a 音频"),
+    ("amr then html", "a.amr", b"#!AMR\n<html><script>alert(1)</script></html>", "不是有效的 .amr 音频"),
+    ("jpeg with html appended", "a.jpg", jpeg_with_exif() + b"<html><script>alert(1)</script>", "网页或脚本"),
+    ("truncated jpeg", "a.jpg", jpeg_with_exif()[:200], "损坏"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "name", "data", "reason"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_content_is_checked_by_parsing_and_nothing_is_written(
+    any_purpose, users, settings, case, name, data, reason
+):
+    before = {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    with pytest.raises(ValidationError) as exc:
+        file_store(upload=(name, data), purpose="test_any_kind", actor=users[Role.INSPECTOR])
+    message = " ".join(exc.value.messages)
+    assert reason in message and f"“{name}”" in message, case
+    assert not StoredFile.objects.exists()
+    assert {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()} == before
+
+
+def test_a_jpeg_with_a_binary_trailer_is_kept(any_purpose, users):
+    """Phones append binary data after a JPEG's end (MPF pictures, maker trailers): kept."""
+    data = jpeg_with_exif() + b"\x00SEFH\x01\x02" + bytes(range(256))
+    stored = file_store(
+        upload=("a.jpg", data), purpose="test_any_kind", actor=users[Role.INSPECTOR]
+    )
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_visit_evidence_accepts_audio_recordings():

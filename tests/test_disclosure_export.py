@@ -205,7 +205,7 @@ def test_feedback_with_one_rejected_row_updates_both_records_and_resends_the_rej
     assert bad.status == Status.SENT and bad.rejection_error == ""
 
 
-def test_feedback_file_with_a_formula_is_refused(make_record, users):
+def test_feedback_file_with_a_formula_is_refused(make_record, users, settings):
     from django.core.exceptions import ValidationError
 
     record = make_record()
@@ -216,6 +216,7 @@ def test_feedback_file_with_a_formula_is_refused(make_record, users):
     ws.append([record.task_number, record.uscc, "=1+1", "接收"])
     buffer = io.BytesIO()
     wb.save(buffer)
+    files_before = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
     with pytest.raises(ValidationError, match="公式"):
         svc.feedback_import(
             actor=users[Role.SECTION_STAFF],
@@ -224,6 +225,8 @@ def test_feedback_file_with_a_formula_is_refused(make_record, users):
         )
     record.refresh_from_db()
     assert record.status == Status.SENT
+    # Refused before it was stored: no file left behind (issue 21 item 5).
+    assert sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()) == files_before
 
 
 def test_a_correction_of_a_published_result_is_exported_marked_as_correction(

@@ -17,6 +17,9 @@ from inspections.models import Plan, PlanAmendment, SamplingRate, Task, TaskRate
 from inspections.services import plans as services
 from inspections.services.plans import task_tier_counts
 from tests.plans_fixtures import make_enterprise, make_task, task_kwargs
+from tests.test_core_uploads import pdf_bytes
+
+RECEIPT = pdf_bytes()
 
 D = Decimal
 DAY = datetime.date(2026, 11, 26)
@@ -142,7 +145,7 @@ class TestPlanLifecycle:
     @time_machine.travel("2026-03-01 10:00 +0800")
     def test_file_freezes_and_amendment_needs_reason(self, plan, users, register, section):
         make_task(users, register, section, plan)
-        document = SimpleUploadedFile("回执.pdf", b"%PDF-1.4 filing receipt", "application/pdf")
+        document = SimpleUploadedFile("回执.pdf", RECEIPT, "application/pdf")
         services.plan_file(
             actor=users["牵头股室"],
             plan=plan,
@@ -153,7 +156,7 @@ class TestPlanLifecycle:
         )
         plan.refresh_from_db()
         assert plan.status == Plan.Status.FILED and plan.is_frozen
-        assert plan.filing_file.sha256 == hashlib.sha256(b"%PDF-1.4 filing receipt").hexdigest()
+        assert plan.filing_file.sha256 == hashlib.sha256(RECEIPT).hexdigest()
         assert (
             plan.filing_file.purpose == "plan_filing"
             and plan.filing_file.original_name == "回执.pdf"

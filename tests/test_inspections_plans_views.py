@@ -17,6 +17,9 @@ from inspections.services import plans as services
 from tests.pdf_text import text_of
 from tests.permissions import assert_role_access
 from tests.plans_fixtures import make_enterprise, make_task
+from tests.test_core_uploads import pdf_bytes
+
+RECEIPT = pdf_bytes()
 
 READERS = {
     Role.LEAD_SECTION,
@@ -130,13 +133,13 @@ class TestPermissions:
                 plan=plan,
                 filed_on=datetime.date(2026, 2, 1),
                 filing_number="平工信备〔2026〕3号",
-                document=SimpleUploadedFile("回执.pdf", b"%PDF-1.4 receipt", "application/pdf"),
+                document=SimpleUploadedFile("回执.pdf", RECEIPT, "application/pdf"),
             )
         plan.refresh_from_db()
         url = reverse("core:file_download", args=[plan.filing_file_id])
         assert_role_access(users, url, READERS)
         response = client_for(Role.DISCIPLINE).get(url)
-        assert b"".join(response.streaming_content) == b"%PDF-1.4 receipt"
+        assert b"".join(response.streaming_content) == RECEIPT
 
 
 class TestLeadSectionPath:
@@ -190,7 +193,7 @@ class TestLeadSectionPath:
                 "filed_on": "2026-03-09",
                 "filing_number": "平工信备〔2026〕3号",
                 "filing_authority": "平顶山市工业和信息化局",
-                "document": SimpleUploadedFile("回执.pdf", b"%PDF-1.4 x", "application/pdf"),
+                "document": SimpleUploadedFile("回执.pdf", RECEIPT, "application/pdf"),
             },
         )
         plan.refresh_from_db()

@@ -29,6 +29,7 @@ from inspections.services import visits as services
 from inspections.signals import visit_approved
 from inspectors.models import Certificate
 from tests.draws_fixtures import replace_approved
+from tests.test_core_uploads import pdf_bytes
 from tests.visits_fixtures import (
     TODAY,
     category,
@@ -554,10 +555,6 @@ def test_archived_material_is_never_altered_and_documents_are_added(visit, inspe
     assert added.order == count + 1
     assert VisitArchiveDocument.objects.filter(archive=archive).count() == count + 1
     assert VisitEvidence.objects.filter(visit=visit, kind="penalty").exists()
-
-
-def pdf_bytes() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 # ------------------------------------------------------------------------ transfers, follow-up

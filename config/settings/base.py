@@ -213,6 +213,23 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 # A background import with no progress for this long is reported as stalled (worker down) and
 # its page stops polling.
 IMPORT_STALL_SECONDS = env.int("IMPORT_STALL_SECONDS", default=600)
+# Zip guards of every xlsx read (checked from the central directory, before parsing): the
+# declared unzipped total, each member's and the whole file's compression ratio (real sheets
+# compress 5–30×), and the number of members (an xlsx has ~10).
+IMPORT_ZIP_MAX_UNZIPPED_BYTES = env.int("IMPORT_ZIP_MAX_UNZIPPED_BYTES", default=1024**3)
+IMPORT_ZIP_MAX_RATIO = env.int("IMPORT_ZIP_MAX_RATIO", default=100)
+IMPORT_ZIP_MAX_MEMBERS = env.int("IMPORT_ZIP_MAX_MEMBERS", default=500)
+# Data rows one import may hold, per kind (a county register is ~10^4 enterprises; the
+# roster a few hundred people; its preview and confirmation hold every row in memory).
+IMPORT_MAX_ROWS = {
+    "enterprises": env.int("IMPORT_MAX_ROWS_ENTERPRISES", default=1_000_000),
+    "tiers": env.int("IMPORT_MAX_ROWS_TIERS", default=1_000_000),
+    "licences": env.int("IMPORT_MAX_ROWS_LICENCES", default=1_000_000),
+    "check_items": env.int("IMPORT_MAX_ROWS_CHECK_ITEMS", default=10_000),
+    "inspectors": env.int("IMPORT_MAX_ROWS_INSPECTORS", default=10_000),
+}
+# Files of import batches never confirmed are removed after this many hours (a daily job).
+IMPORT_FILE_MAX_AGE_HOURS = env.int("IMPORT_FILE_MAX_AGE_HOURS", default=72)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -32,8 +32,9 @@ from .preview import (
     StreamedPreview,
     run_preview,
     stream_preview,
+    upload_check,
 )
-from .reading import detect_format, open_table, zip_guard
+from .reading import detect_format, open_table, structure_check, zip_guard
 from .writing import write_xlsx
 
 __all__ = [
@@ -59,8 +60,10 @@ __all__ = [
     "parse_decimal",
     "run_preview",
     "stream_preview",
+    "structure_check",
     "to_halfwidth",
     "unescape_text",
+    "upload_check",
     "write_xlsx",
     "zip_guard",
 ]

@@ -22,7 +22,7 @@ from audit.services import audit_record
 from core.background import task_named
 from core.models import StoredFile
 from core.spreadsheets import Column, SpreadsheetError, open_table, parse_date
-from core.uploads import file_open, file_store, register_file_purpose
+from core.uploads import file_store, register_file_purpose, safe_filename
 from inspections.signals import visits_changed
 
 from ..exports import ExportRow, JsonExporter, XlsxExporter, correction_remark
@@ -290,16 +290,16 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
         _require_whole_batch(actor, batch)
     elif actor is not None and not actor.has_role(Role.LEAD_SECTION):
         raise PermissionDenied("业务股室只能为本股室的报送批次导入平台反馈，请在批次页面导入。")
+    # Read and checked before it is stored: a refused sheet leaves no file (issue 21 item 5).
+    name = safe_filename(upload.name)
+    data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+    try:
+        table = open_table(data, columns=FEEDBACK_COLUMNS, max_bytes=settings.UPLOAD_MAX_BYTES)
+        rows = list(table.rows)
+    except SpreadsheetError as exc:
+        raise ValidationError(f"文件“{name}”未接收：{exc}") from None
     with transaction.atomic():
-        stored = file_store(upload=upload, purpose=FEEDBACK_PURPOSE, actor=actor)
-
-        with file_open(stored) as handle:
-            data = handle.read()
-        try:
-            table = open_table(data, columns=FEEDBACK_COLUMNS, max_bytes=settings.UPLOAD_MAX_BYTES)
-            rows = list(table.rows)
-        except SpreadsheetError as exc:
-            raise ValidationError(str(exc)) from None
+        stored = file_store(upload=(name, data), purpose=FEEDBACK_PURPOSE, actor=actor)
         items = ExportBatchItem.objects.select_related("record", "version")
         items = items.filter(batch=batch) if batch else items.filter(record__status=Status.SENT)
         by_key = {}
