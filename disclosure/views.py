@@ -21,6 +21,7 @@ from accounts.roles import BUSINESS_READERS, Role
 from core.errors import error_messages
 from core.mail import email_status
 from core.paging import bounded_page, capped_count
+from core.params import param_choice, param_text
 from core.permissions import role_required
 
 from . import selectors as sel
@@ -118,10 +119,10 @@ def publication_list(request):
     user = request.user
     scoped = sel.records_for(user)
     qs = scoped.select_related("current_version", "section")
-    key = request.GET.get("f", "")
-    if key in FILTERS:
+    key = param_choice(request.GET, "f", FILTERS)
+    if key:
         qs = qs.filter(FILTERS[key]).distinct()
-    q = request.GET.get("q", "").strip()
+    q = param_text(request.GET, "q")
     if q:
         qs = qs.filter(
             Q(enterprise_name__contains=q) | Q(uscc__iexact=q) | Q(task_number__contains=q)
@@ -442,7 +443,7 @@ def public_results(request):
         "published_on",
         "check_end",
     )
-    q = request.GET.get("q", "").strip()[:100]
+    q = param_text(request.GET, "q")
     if q:
         qs = qs.filter(Q(enterprise_name__contains=q) | Q(uscc__iexact=q))
     page = Paginator(qs.order_by("-published_on", "task_number", "uscc", "check_item"), 50)

@@ -417,19 +417,30 @@ def import_batch_preview(*, batch_id: int) -> None:
         )
 
 
-def import_batch_apply(*, batch_id: int, actor=None) -> None:
-    batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
-    if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
-        return
-    ImportBatch.objects.filter(pk=batch_id).update(
-        status=ImportBatch.Status.RUNNING,
-        progress=5,
-        rows_read=0,
-        heartbeat_at=Now(),
-        confirmed_by=actor or batch.confirmed_by or batch.created_by,
-    )
+def import_batch_apply(*, batch_id: int, actor=None) -> bool:
+    """Write a previewed (or queued) batch; False when another confirmation got it first.
+
+    The batch row is locked while its state is checked and set to running, so of several
+    simultaneous confirmations exactly one writes (the others wait for the lock, then see
+    the batch running or applied) — none reaches the database's unique constraints."""
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update(of=("self",))
+            .select_related("created_by", "confirmed_by")
+            .get(pk=batch_id)
+        )
+        if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
+            return False
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.RUNNING,
+            progress=5,
+            rows_read=0,
+            heartbeat_at=Now(),
+            confirmed_by=actor or batch.confirmed_by or batch.created_by,
+        )
     with _fail_batch_on_crash(batch_id):
         _import_batch_write(batch, actor=actor)
+    return True
 
 
 def _import_batch_write(batch: ImportBatch, *, actor) -> None:
