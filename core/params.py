@@ -22,8 +22,18 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 
-MIN_DATE = datetime.date(2000, 1, 1)
-MAX_DATE = datetime.date(2100, 12, 31)
+from .bounds import MAX_DATE, MIN_DATE, date_in_range
+
+__all__ = [
+    "MAX_DATE",
+    "MIN_DATE",
+    "param_choice",
+    "param_date",
+    "param_int",
+    "param_text",
+    "param_uuid",
+]
+
 MAX_INT = 2**63 - 1
 TEXT_MAX_LENGTH = 100
 
@@ -43,11 +53,6 @@ def param_int(params: Mapping, name: str, *, default=None, minimum: int = 0, max
         return default
     value = int(raw)
     return value if minimum <= value <= maximum else default
-
-
-def date_in_range(value: datetime.date | None) -> bool:
-    """Whether a day is one a filter or a record may name (2000-01-01..2100-12-31)."""
-    return value is not None and MIN_DATE <= value <= MAX_DATE
 
 
 def param_date(params: Mapping, name: str, *, default=None):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import BUSINESS_READERS, Role
+from core.bounds import DATE_VALIDATORS, REASON_TEXT, REPORT_TEXT
 from core.errors import error_messages
 from core.mail import email_status
 from core.paging import bounded_page, capped_count
@@ -38,6 +39,7 @@ PAGE_SIZE = 50
 
 class BatchForm(forms.Form):
     since = forms.DateField(
+        validators=DATE_VALIDATORS,
         label="抽查完成日期起",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -53,22 +55,34 @@ class FeedbackForm(forms.Form):
 
 
 class PublishedForm(forms.Form):
-    published_on = forms.DateField(label="公示日期", widget=forms.DateInput(attrs={"type": "date"}))
+    published_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="公示日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class CorrectionForm(forms.Form):
     result_text = forms.CharField(label="更正后的检查结果", max_length=500)
-    reason = forms.CharField(label="更正原因", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="更正原因", max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ObjectionForm(forms.Form):
-    received_on = forms.DateField(label="收到日期", widget=forms.DateInput(attrs={"type": "date"}))
-    content = forms.CharField(label="异议内容", widget=forms.Textarea(attrs={"rows": 3}))
+    received_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="收到日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    content = forms.CharField(
+        label="异议内容", max_length=REPORT_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class RecheckForm(forms.Form):
-    recheck_on = forms.DateField(label="复查日期", widget=forms.DateInput(attrs={"type": "date"}))
-    conclusion = forms.CharField(label="复查结论", widget=forms.Textarea(attrs={"rows": 2}))
+    recheck_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="复查日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    conclusion = forms.CharField(
+        label="复查结论", max_length=REPORT_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     new_result_text = forms.CharField(
         label="更正后的检查结果",
         max_length=500,

@@ -4,9 +4,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Section
+from core.bounds import single_line
 
 from .importers import _split
 from .models import (
+    ONE_LINE_FIELDS,
     CheckItem,
     CheckMethod,
     Enterprise,
@@ -72,6 +74,9 @@ class EnterpriseForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        for name in ONE_LINE_FIELDS:
+            if data.get(name):
+                data[name] = single_line(data[name])
         check = uscc_check(data.get("uscc") or "")
         if check.warning and not (data.get("uscc_override_reason") or "").strip():
             self.add_error("uscc_override_reason", check.warning)

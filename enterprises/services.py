@@ -16,10 +16,20 @@ from django.utils import timezone
 
 from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
+from core.bounds import single_line
 from core.spreadsheets import run_preview, stream_preview
 
 from .importers import IMPORTERS
-from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
+from .models import (
+    ONE_LINE_FIELDS,
+    CheckItem,
+    Enterprise,
+    ImportBatch,
+    Licence,
+    RiskAssessment,
+    Township,
+    Trade,
+)
 from .signals import register_changed
 from .uscc import uscc_check
 
@@ -70,6 +80,9 @@ def enterprise_save(
 ) -> Enterprise:
     """Create (``enterprise`` None) or update an enterprise from cleaned form data."""
     data = dict(data)
+    for name in ONE_LINE_FIELDS:  # a name typed with line breaks is stored on one line
+        if isinstance(data.get(name), str):
+            data[name] = single_line(data[name])
     data["uscc"] = uscc_validate(
         uscc=data["uscc"], override_reason=data.get("uscc_override_reason", "")
     )

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from core.bounds import DATE_VALIDATORS
 from enterprises.forms import DatalistInput
 from enterprises.models import (
     CheckItem,
@@ -86,7 +87,9 @@ class StatusPeriodForm(forms.ModelForm):
 
 
 class StatusEndForm(forms.Form):
-    end = forms.DateField(label="结束日期（含当日）", widget=DateInput())
+    end = forms.DateField(
+        validators=DATE_VALIDATORS, label="结束日期（含当日）", widget=DateInput()
+    )
     reason = forms.CharField(label="事由", max_length=200, required=False)
 
 
@@ -155,7 +158,9 @@ class RecusalForm(forms.ModelForm):
 
 
 class RecusalEndForm(forms.Form):
-    ended_on = forms.DateField(label="终止日期（当日起不再回避）", widget=DateInput())
+    ended_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="终止日期（当日起不再回避）", widget=DateInput()
+    )
     end_reason = forms.CharField(label="终止理由", max_length=200)
 
 
@@ -188,8 +193,8 @@ class ImportForm(forms.Form):
 
 
 class EligibilityForm(forms.Form):
-    start = forms.DateField(label="检查期开始", widget=DateInput())
-    end = forms.DateField(label="检查期结束", widget=DateInput())
+    start = forms.DateField(validators=DATE_VALIDATORS, label="检查期开始", widget=DateInput())
+    end = forms.DateField(validators=DATE_VALIDATORS, label="检查期结束", widget=DateInput())
     check_items = forms.ModelMultipleChoiceField(
         label="检查事项", queryset=CheckItem.objects.none(), widget=forms.CheckboxSelectMultiple
     )

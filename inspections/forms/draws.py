@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from core.bounds import REASON_TEXT
 
 from ..models import Draw
 
@@ -38,7 +39,9 @@ def _lead_users():
 
 
 class VoidForm(forms.Form):
-    reason = forms.CharField(label=_("作废理由"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("作废理由"), max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
     approver = forms.ModelChoiceField(
         label=_("批准人（另一名牵头股室人员）"), queryset=User.objects.none()
     )
@@ -53,7 +56,9 @@ class VoidForm(forms.Form):
 
 class ReplaceForm(forms.Form):
     out = forms.ChoiceField(label=_("需回避的检查人员"))
-    reason = forms.CharField(label=_("回避理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("回避理由"), max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     approver = forms.ModelChoiceField(label=_("批准人"), queryset=User.objects.none())
 
     def __init__(self, *args, members, user, **kwargs):

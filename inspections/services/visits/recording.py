@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.services import audit_record
+from core.bounds import bounds_check
 from core.pdf import doc_number
 from core.uploads import file_store
 from enterprises.models import CheckMethod
@@ -305,6 +306,7 @@ def visit_save_draft(
             if getattr(visit, name) != value:
                 setattr(visit, name, value)
                 changed_fields.append(name)
+        bounds_check(visit, [n for n in changed_fields if n in RECORD_FIELDS])
         if visit.check_start and visit.check_end and visit.check_end < visit.check_start:
             raise VisitError("检查结束日期不能早于开始日期。")
         member_rows = {m.pk: m for m in visit.members.all()}
@@ -336,6 +338,7 @@ def visit_save_draft(
                         setattr(result, name, value)
                         dirty.append(name)
             if dirty:
+                bounds_check(result, dirty)
                 result.save(update_fields=dirty)
                 changed_fields.append("results")
             if "categories" in data:
