@@ -173,6 +173,7 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(
         label="名称或代码",
         required=False,
+        max_length=100,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "企业名称或统一社会信用代码"}
         ),

@@ -221,3 +221,25 @@ def test_the_visit_pdf_with_the_longest_allowed_unbroken_text_renders_in_bounded
     elapsed = time.monotonic() - started
     assert pdf.startswith(b"%PDF")
     assert elapsed < 8 * short + 2, (elapsed, short)
+
+
+@pytest.mark.usefixtures("visits_today")
+def test_the_recording_page_refuses_a_400000_character_summary_naming_the_field(
+    visit, inspector_users
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(recorders(visit, inspector_users)[0])
+    page = client.get(reverse("inspections:visit_record", args=[visit.pk]))
+    form = page.context["form"]
+    data = {"version": str(form["version"].value()), "summary": "查" * 400_000}
+    response = client.post(
+        reverse("inspections:visit_autosave", args=[visit.pk]), data, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "核查情况（总体）" in body and "5000" in body
+    visit.refresh_from_db()
+    assert visit.summary == ""
