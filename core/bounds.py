@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
@@ -30,6 +31,17 @@ REPORT_TEXT = 5000  # a visit's overall summary, an objection, a re-check conclu
 RULE_TEXT = 10000  # legal bases, check contents and schedules copied from regulations
 
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+class DateBoundsMixin:
+    """For a ``ModelForm`` whose date fields come from the model: each gets the 2000..2100
+    bounds (a form's own ``DateField`` takes ``validators=DATE_VALIDATORS``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.validators = [*field.validators, *DATE_VALIDATORS]
 
 
 def date_in_range(value: datetime.date | None) -> bool:

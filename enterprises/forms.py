@@ -4,7 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Section
-from core.bounds import single_line
+from core.bounds import DateBoundsMixin, single_line
 
 from .importers import _split
 from .models import (
@@ -107,14 +107,14 @@ class EnterpriseForm(forms.ModelForm):
         pass
 
 
-class RiskAssessmentForm(forms.ModelForm):
+class RiskAssessmentForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = RiskAssessment
         fields = ["tier", "effective_date", "source", "reason"]
         widgets = {"effective_date": forms.DateInput(attrs={"type": "date"})}
 
 
-class LicenceForm(forms.ModelForm):
+class LicenceForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Licence
         fields = ["licence_type", "number", "issued_on", "expires_on", "issuer"]

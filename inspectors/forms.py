@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from core.bounds import DATE_VALIDATORS
+from core.bounds import DATE_VALIDATORS, DateBoundsMixin
 from enterprises.forms import DatalistInput
 from enterprises.models import (
     CheckItem,
@@ -35,7 +35,7 @@ def qualification_field(label="专业资质"):
     )
 
 
-class InspectorForm(forms.ModelForm):
+class InspectorForm(DateBoundsMixin, forms.ModelForm):
     id_number = forms.CharField(label="身份证号", max_length=18, required=False)
     professional_qualifications = qualification_field()
 
@@ -73,7 +73,7 @@ class InspectorForm(forms.ModelForm):
         return {name: data[name] for name in self.Meta.fields}
 
 
-class StatusPeriodForm(forms.ModelForm):
+class StatusPeriodForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = StatusPeriod
         fields = ["status", "start", "end", "reason"]
@@ -93,7 +93,7 @@ class StatusEndForm(forms.Form):
     reason = forms.CharField(label="事由", max_length=200, required=False)
 
 
-class CertificateForm(forms.ModelForm):
+class CertificateForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Certificate
         fields = ["cert_type", "number", "issued_on", "expires_on", "issuer", "revoked_on"]
@@ -104,14 +104,14 @@ class CertificateForm(forms.ModelForm):
         }
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Training
         fields = ["course", "held_on", "hours", "provider", "certificate"]
         widgets = {"held_on": DateInput()}
 
 
-class RecusalForm(forms.ModelForm):
+class RecusalForm(DateBoundsMixin, forms.ModelForm):
     enterprise_uscc = forms.CharField(
         label="回避企业（统一社会信用代码）",
         max_length=18,
@@ -164,7 +164,7 @@ class RecusalEndForm(forms.Form):
     end_reason = forms.CharField(label="终止理由", max_length=200)
 
 
-class ExpertForm(forms.ModelForm):
+class ExpertForm(DateBoundsMixin, forms.ModelForm):
     professional_qualifications = qualification_field()
 
     class Meta:
@@ -176,7 +176,7 @@ class ExpertForm(forms.ModelForm):
         widgets = {"valid_from": DateInput(), "valid_until": DateInput()}
 
 
-class AgencyForm(forms.ModelForm):
+class AgencyForm(DateBoundsMixin, forms.ModelForm):
     professional_qualifications = qualification_field()
 
     class Meta:

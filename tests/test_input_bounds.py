@@ -243,3 +243,14 @@ def test_the_recording_page_refuses_a_400000_character_summary_naming_the_field(
     assert "核查情况（总体）" in body and "5000" in body
     visit.refresh_from_db()
     assert visit.summary == ""
+
+
+@pytest.mark.django_db
+def test_model_forms_bound_their_dates_too():
+    from enterprises.forms import RiskAssessmentForm
+
+    form = RiskAssessmentForm(
+        data={"tier": "A", "effective_date": "9999-12-31", "source": "测试", "reason": ""}
+    )
+    assert not form.is_valid()
+    assert "2100-12-31" in form.errors["effective_date"][0]
