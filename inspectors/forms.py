@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from core.bounds import DATE_VALIDATORS, DateBoundsMixin
+from core.bounds import DATE_VALIDATORS, DateBoundsMixin, single_line
 from enterprises.forms import DatalistInput
 from enterprises.models import (
     CheckItem,
@@ -61,6 +61,9 @@ class InspectorForm(DateBoundsMixin, forms.ModelForm):
         self.fields["user"].help_text = "该人员登录系统使用的账户（用于接收到期提醒等）"
         if self.instance.pk:
             self.fields["id_number"].initial = self.instance.id_number
+
+    def clean_name(self):
+        return single_line(self.cleaned_data["name"])
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"].strip().upper()

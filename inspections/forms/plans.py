@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Section
-from core.bounds import DATE_VALIDATORS, REASON_TEXT, RULE_TEXT
+from core.bounds import DATE_VALIDATORS, REASON_TEXT, RULE_TEXT, DateBoundsMixin
 from enterprises.models import CheckMethod, Enterprise, RiskTier, Township, Trade
 
 from ..models import Plan, Task
@@ -85,7 +85,7 @@ def _multi(choices, label):
     )
 
 
-class TaskForm(AmendmentReasonMixin, forms.ModelForm):
+class TaskForm(DateBoundsMixin, AmendmentReasonMixin, forms.ModelForm):
     methods = _multi(CheckMethod.choices, _("检查方式"))
     enterprise_types = _multi(Enterprise.EnterpriseType.choices, _("主体类型"))
     scales = _multi(Enterprise.Scale.choices, _("规模"))
