@@ -254,3 +254,12 @@ def test_model_forms_bound_their_dates_too():
     )
     assert not form.is_valid()
     assert "2100-12-31" in form.errors["effective_date"][0]
+
+
+@pytest.mark.django_db
+def test_an_inspectors_name_typed_with_a_line_break_is_kept_on_one_line():
+    from inspectors.forms import InspectorForm
+
+    form = InspectorForm(data={"staff_number": "WG009", "name": "张\r\n伟"})
+    form.is_valid()  # other required fields are missing; the name is cleaned on its own
+    assert form.cleaned_data["name"] == "张 伟"
