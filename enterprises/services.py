@@ -16,12 +16,22 @@ from django.utils import timezone
 
 from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
+from core.bounds import single_line
 from core.spreadsheets import SpreadsheetError, run_preview, stream_preview, upload_check
 from core.uploads import safe_filename
 
 from . import selectors
 from .importers import IMPORTERS
-from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
+from .models import (
+    ONE_LINE_FIELDS,
+    CheckItem,
+    Enterprise,
+    ImportBatch,
+    Licence,
+    RiskAssessment,
+    Township,
+    Trade,
+)
 from .signals import register_changed
 from .uscc import uscc_check
 
@@ -72,6 +82,9 @@ def enterprise_save(
 ) -> Enterprise:
     """Create (``enterprise`` None) or update an enterprise from cleaned form data."""
     data = dict(data)
+    for name in ONE_LINE_FIELDS:  # a name typed with line breaks is stored on one line
+        if isinstance(data.get(name), str):
+            data[name] = single_line(data[name])
     data["uscc"] = uscc_validate(
         uscc=data["uscc"], override_reason=data.get("uscc_override_reason", "")
     )
@@ -477,25 +490,36 @@ def import_batch_preview(*, batch_id: int) -> None:
         )
 
 
-def import_batch_apply(*, batch_id: int, actor=None) -> None:
-    """Write a previewed batch. ``actor`` (None: the background run of a batch its uploader
-    confirmed) must be the uploader: a batch is confirmed only by the person who uploaded it."""
-    batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
-    if actor is not None and actor.pk != batch.created_by_id:
-        raise PermissionDenied(
-            f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+def import_batch_apply(*, batch_id: int, actor=None) -> bool:
+    """Write a previewed (or queued) batch; False when another confirmation got it first.
+    ``actor`` (None: the background run of a batch its uploader confirmed) must be the
+    uploader: a batch is confirmed only by the person who uploaded it.
+
+    The batch row is locked while its state is checked and set to running, so of several
+    simultaneous confirmations exactly one writes (the others wait for the lock, then see
+    the batch running or applied) — none reaches the database's unique constraints."""
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update(of=("self",))
+            .select_related("created_by", "confirmed_by")
+            .get(pk=batch_id)
         )
-    if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
-        return
-    ImportBatch.objects.filter(pk=batch_id).update(
-        status=ImportBatch.Status.RUNNING,
-        progress=5,
-        rows_read=0,
-        heartbeat_at=Now(),
-        confirmed_by=actor or batch.confirmed_by or batch.created_by,
-    )
+        if actor is not None and actor.pk != batch.created_by_id:
+            raise PermissionDenied(
+                f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+            )
+        if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
+            return False
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.RUNNING,
+            progress=5,
+            rows_read=0,
+            heartbeat_at=Now(),
+            confirmed_by=actor or batch.confirmed_by or batch.created_by,
+        )
     with _fail_batch_on_crash(batch_id):
         _import_batch_write(batch, actor=actor)
+    return True
 
 
 def _import_batch_write(batch: ImportBatch, *, actor) -> None:

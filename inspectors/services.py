@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -301,28 +301,37 @@ def inspector_import(
     (file sha256, counts, per-person changes with ID numbers masked). Returns (preview, counts).
     ``expected_sha256`` ties a confirmation to the file that was previewed."""
     importer = InspectorImporter()
-    with transaction.atomic():
-        preview = run_preview(importer, source, filename=filename, max_bytes=max_bytes)
-        if not preview.ok:
-            raise ImportRefused(preview)
-        if expected_sha256 and preview.sha256 != expected_sha256:
-            raise ValidationError("文件与预览时不一致，请重新上传并预览")
-        counts = preview.counts
-        if counts["new"] == 0 and counts["updated"] == 0:
-            return preview, {"created": 0, "updated": 0}
-        written = importer.apply(preview, actor=actor)
-        audit_record(
-            event_type="inspector.imported",
-            actor=actor,
-            object_type="inspectors.import",
-            object_id=preview.sha256[:16],
-            detail={
-                "filename": filename,
-                "sha256": preview.sha256,
-                "counts": counts,
-                "written": written,
-                "new": [r.key for r in preview.results if r.outcome == "new"],
-                "changes": {r.key: r.changes for r in preview.results if r.outcome == "updated"},
-            },
-        )
+    try:
+        with transaction.atomic():
+            preview = run_preview(importer, source, filename=filename, max_bytes=max_bytes)
+            if not preview.ok:
+                raise ImportRefused(preview)
+            if expected_sha256 and preview.sha256 != expected_sha256:
+                raise ValidationError("文件与预览时不一致，请重新上传并预览")
+            counts = preview.counts
+            if counts["new"] == 0 and counts["updated"] == 0:
+                return preview, {"created": 0, "updated": 0}
+            written = importer.apply(preview, actor=actor)
+            audit_record(
+                event_type="inspector.imported",
+                actor=actor,
+                object_type="inspectors.import",
+                object_id=preview.sha256[:16],
+                detail={
+                    "filename": filename,
+                    "sha256": preview.sha256,
+                    "counts": counts,
+                    "written": written,
+                    "new": [r.key for r in preview.results if r.outcome == "new"],
+                    "changes": {
+                        r.key: r.changes for r in preview.results if r.outcome == "updated"
+                    },
+                },
+            )
+    except IntegrityError as exc:
+        # A simultaneous import of the same people committed first (the roster has no batch
+        # row to lock): this one wrote nothing and says so instead of failing with a 500.
+        raise ValidationError(
+            _("另一次导入同时写入了相同的人员，本次未导入任何数据。请刷新名册核对后再导入。")
+        ) from exc
     return preview, written

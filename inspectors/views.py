@@ -19,6 +19,7 @@ from accounts.models import Section
 from accounts.roles import Role
 from core.models import StoredFile
 from core.paging import page_of
+from core.params import param_int, param_text, param_uuid
 from core.permissions import READERS, role_required
 from core.uploads import file_open
 
@@ -67,8 +68,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
 @role_required(*READERS)
 def inspector_list(request):
     today = timezone.localdate()
-    query = request.GET.get("q", "").strip()
-    section = Section.objects.filter(pk=request.GET.get("section") or None).first()
+    query = param_text(request.GET, "q")
+    section = Section.objects.filter(pk=param_int(request.GET, "section")).first()
     state = request.GET.get("state", "")
     rows = []
     for inspector in selectors.roster_list(query=query, section=section):
@@ -341,11 +342,7 @@ def certificate_expiring(request):
 @role_required(*READERS)
 def training_report(request):
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year") or today.year)
-    except ValueError:
-        year = today.year
-    year = min(max(year, 2000), today.year + 1)
+    year = param_int(request.GET, "year", default=today.year, minimum=2000, maximum=today.year + 1)
     return render(
         request,
         "inspectors/training_report.html",
@@ -525,7 +522,7 @@ def roster_import_confirm(request):
     # Only the uploader confirms their file (another administrator's upload answers 404).
     stored = get_object_or_404(
         StoredFile,
-        pk=request.POST.get("file_id"),
+        pk=param_uuid(request.POST, "file_id"),
         purpose="inspector_import",
         uploaded_by=request.user,
     )

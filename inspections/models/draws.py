@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from core.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from core.bounds import REASON_TEXT
 from enterprises.models import ProfessionalQualification, RiskTier
 
 __all__ = [
@@ -90,6 +91,8 @@ class Draw(models.Model):
     seed_string = models.TextField("种子串 S", blank=True)
     document = models.JSONField("抽取结果 draw.json", null=True, blank=True)
     completed_at = models.DateTimeField("抽取时间", null=True, blank=True)
+    # No max_length here: a changed field makes SQLite rebuild the table, which drops the draw's
+    # guard triggers (the void form bounds the reason).
     void_reason = models.TextField("作废理由", blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -299,7 +302,7 @@ class DrawReplacement(DrawRecord):
     into = models.ForeignKey(
         "inspectors.Inspector", verbose_name="替补人员", on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField("回避理由")
+    reason = models.TextField("回避理由", max_length=REASON_TEXT)
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"
     )
