@@ -280,7 +280,8 @@ def import_start(request, kind):
 
 
 def _batch_for(request, pk) -> ImportBatch:
-    return get_object_or_404(ImportBatch, pk=pk)
+    # The registers' batches only: the roster's (kind "inspectors") have their own screens.
+    return get_object_or_404(ImportBatch, pk=pk, kind__in=IMPORTERS)
 
 
 @role_required(*EDITORS)
