@@ -424,3 +424,45 @@ def test_abandoned_roster_uploads_are_removed_after_their_age(client_for, refs):
     assert f"导入批次“放弃.xlsx”不能再导入：超过 {hours} 小时未确认导入" in refused.content.decode()
     assert Inspector.objects.count() == 1  # the confirmed file's one row only
     assert import_files_remove_abandoned() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_roster_batch_at_once_import_it_once(users, refs):
+    """Issue 21 item 8: simultaneous confirmations gave a 500; the batch is locked, so one
+    imports and the other is told the batch was imported."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    admin = users[Role.SYSTEM_ADMIN]
+    batch = services.roster_upload_store(
+        actor=admin, upload=SimpleUploadedFile("名录.xlsx", xlsx([row()]))
+    )
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        try:
+            barrier.wait()
+            services.roster_import_confirm(
+                actor=admin, batch_id=batch.pk, expected_sha256=batch.sha256
+            )
+            results.append("ok")
+        except Exception as exc:  # a 500-style error too must show in the result
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("ok") == 1 and len(results) == 2, results
+    (refused,) = [r for r in results if r != "ok"]
+    assert isinstance(refused, ValidationError) and "已导入，不能重复导入" in str(refused)
+    assert Inspector.objects.count() == 1
+    assert AuditEvent.objects.filter(event_type="inspector.imported").count() == 1
