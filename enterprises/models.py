@@ -333,6 +333,7 @@ class ImportBatch(models.Model):
         "tiers": "风险等级评定",
         "licences": "许可证",
         "check_items": "随机抽查事项",
+        "inspectors": "执法检查人员名录",  # the roster's pending file (inspectors.services)
     }
 
     kind = models.CharField("类型", max_length=32)

@@ -381,6 +381,15 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
         upload_check(IMPORTERS[kind](), data, max_bytes=settings.UPLOAD_MAX_BYTES, parse=parse)
     except SpreadsheetError as exc:
         raise ValidationError(f"文件“{name}”未接收：{exc}") from None
+    return import_file_keep(
+        actor=actor, kind=kind, name=name, data=data, status=ImportBatch.Status.QUEUED
+    )
+
+
+def import_file_keep(*, actor, kind: str, name: str, data: bytes, status: str) -> ImportBatch:
+    """Keep an upload that passed its checks as an ``ImportBatch`` of ``kind`` with its file
+    under ``MEDIA_ROOT/imports``: one place for every import's pending file, so the daily
+    ``import_files_prune`` removes any that is never confirmed (the roster's too)."""
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.upload"
@@ -392,7 +401,7 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             created_by=actor,
-            status=ImportBatch.Status.QUEUED,
+            status=status,
         )
         # Written last, inside the transaction: a failed write leaves no row either.
         path.write_bytes(data)

@@ -290,7 +290,11 @@ def import_start(request, kind):
 
 
 def _batch_for(request, pk) -> ImportBatch:
-    return selectors.import_batch_for(request.user, pk)
+    # The registers' batches only (the roster's, kind "inspectors", have their own screens), and
+    # only the user's own uploads: another's batch answers 404.
+    return get_object_or_404(
+        selectors.import_batches_for(request.user).filter(kind__in=IMPORTERS), pk=pk
+    )
 
 
 @role_required(*EDITORS)
