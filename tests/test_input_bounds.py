@@ -4,7 +4,6 @@ with the longest allowed text, unbroken, renders in bounded time."""
 
 import datetime as dt
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -21,6 +20,7 @@ from inspections.selectors import visits as visit_selectors
 from inspections.services import plans as plan_services
 from inspections.services import visits as services
 from tests.disclosure_publication_fixtures import D, frozen
+from tests.pdf_text import text_of
 from tests.visits_fixtures import TODAY, fill_onsite, recorders
 
 from .test_enterprises_import import row as register_row
@@ -195,17 +195,12 @@ def test_an_imported_name_with_line_breaks_is_stored_on_one_line(db, section, le
 
 
 @pytest.mark.usefixtures("visits_today")
-def test_the_visit_pdf_with_the_longest_allowed_unbroken_text_renders_in_bounded_time(
-    visit, inspector_users
-):
-    """Timed against the same visit with short text, so that a loaded machine does not fail it:
-    before the fixed table layout this took 57 s against ~3 s (a 400,000-character summary, then
-    allowed, took 30 s on its own); now a few times the short one."""
+def test_the_visit_pdf_with_the_longest_allowed_unbroken_text_renders_whole(visit, inspector_users):
+    """The longest allowed unbroken text renders, wrapped inside the page, nothing cut off. (Its
+    time — 57 s before the fixed table layout, a few seconds now — is a benchmark's to measure,
+    not a unit test's: docs/decisions.md 234.)"""
     actor = recorders(visit, inspector_users)[0]
     visit = fill_onsite(visit, actor)
-    started = time.monotonic()
-    visit_selectors.visit_pdf(visit, ("form", "onsite"))
-    short = time.monotonic() - started
     long_results = {
         r.pk: {"checked": "A" * NOTE_TEXT, "finding": "查" * NOTE_TEXT} for r in visit.results.all()
     }
@@ -216,11 +211,10 @@ def test_the_visit_pdf_with_the_longest_allowed_unbroken_text_renders_in_bounded
         fields={"summary": "W" * REPORT_TEXT},
         results=long_results,
     )
-    started = time.monotonic()
     pdf = visit_selectors.visit_pdf(visit, ("form", "onsite"))
-    elapsed = time.monotonic() - started
-    assert pdf.startswith(b"%PDF")
-    assert elapsed < 8 * short + 2, (elapsed, short)
+    text = text_of(pdf)
+    assert text.count("W") == REPORT_TEXT  # wrapped over lines and pages, every character there
+    assert text.count("查") >= NOTE_TEXT * visit.results.count()
 
 
 @pytest.mark.usefixtures("visits_today")

@@ -11,11 +11,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AlterField(
-            model_name='drawreplacement',
-            name='reason',
-            field=models.TextField(max_length=500, verbose_name='回避理由'),
-        ),
-        migrations.AlterField(
             model_name='followup',
             name='detail',
             field=models.TextField(blank=True, max_length=2000, verbose_name='措施说明'),

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import models
 
 from core.append_only import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from core.bounds import REASON_TEXT
 from enterprises.models import ProfessionalQualification, RiskTier
 
 __all__ = [
@@ -302,7 +301,9 @@ class DrawReplacement(DrawRecord):
     into = models.ForeignKey(
         "inspectors.Inspector", verbose_name="替补人员", on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField("回避理由", max_length=REASON_TEXT)
+    # No max_length here either (see Draw.void_reason): the request's form and the approvals
+    # request bound the reason.
+    reason = models.TextField("回避理由")
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"
     )
