@@ -41,6 +41,18 @@ def _nobody(obj) -> list:
     return []
 
 
+def load_by_pk(queryset) -> Callable[[str], Any]:
+    """An ``ApprovalKind.load``: the object of ``queryset`` with the request's ``object_id`` as
+    its primary key, or None (an id that is not ASCII digits is no object, never an error)."""
+
+    def load(object_id: str):
+        if not (object_id.isascii() and object_id.isdigit()):
+            return None
+        return queryset.filter(pk=object_id).first()
+
+    return load
+
+
 @dataclass(frozen=True)
 class ApprovalKind:
     """One two-person rule: who may ask, which roles approve, what approval does. Every callable

@@ -3,16 +3,10 @@ a correction (更正, art. 17) is asked by an inspector, the section staff or a 
 by a head of the record's section other than the proposer, in their own session; only the
 approval creates the new version."""
 
-from core.extensions import ApprovalKind
+from core.extensions import ApprovalKind, load_by_pk
 
 from .models import PublicationRecord
 from .services import corrections as services
-
-
-def _load_record(object_id: str) -> PublicationRecord | None:
-    if not (object_id.isascii() and object_id.isdigit()):
-        return None
-    return PublicationRecord.objects.select_related("current_version").filter(pk=object_id).first()
 
 
 def _describe_record(record: PublicationRecord) -> str:
@@ -25,7 +19,7 @@ APPROVAL_KINDS = [
         code=services.CORRECTION_KIND,
         label="公示结果更正",
         object_type="disclosure.publicationrecord",
-        load=_load_record,
+        load=load_by_pk(PublicationRecord.objects.select_related("current_version")),
         check_request=services.correction_check_request,
         check_payload=services.correction_check_payload,
         approver_roles=services.correction_approver_roles,

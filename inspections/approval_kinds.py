@@ -2,22 +2,10 @@
 a void and a post-draw replacement are asked by one 牵头股室 member and approved by another
 person in their own session; only the approval changes the draw."""
 
-from core.extensions import ApprovalKind
+from core.extensions import ApprovalKind, load_by_pk
 
 from .models import Draw, DrawSelection
 from .services import draws as services
-
-
-def _load_draw(object_id: str) -> Draw | None:
-    if not (object_id.isascii() and object_id.isdigit()):
-        return None
-    return Draw.objects.select_related("task", "operator").filter(pk=object_id).first()
-
-
-def _load_selection(object_id: str) -> DrawSelection | None:
-    if not (object_id.isascii() and object_id.isdigit()):
-        return None
-    return DrawSelection.objects.select_related("draw", "enterprise").filter(pk=object_id).first()
 
 
 def _describe_draw(draw: Draw) -> str:
@@ -33,7 +21,7 @@ APPROVAL_KINDS = [
         code=services.VOID_KIND,
         label="作废抽取",
         object_type="inspections.draw",
-        load=_load_draw,
+        load=load_by_pk(Draw.objects.select_related("task", "operator")),
         check_request=services.draw_void_check_request,
         approver_roles=services.draw_void_approver_roles,
         check_decider=services.draw_void_check_decider,
@@ -44,7 +32,7 @@ APPROVAL_KINDS = [
         code=services.REPLACE_KIND,
         label="抽取后回避替补",
         object_type="inspections.drawselection",
-        load=_load_selection,
+        load=load_by_pk(DrawSelection.objects.select_related("draw", "enterprise")),
         check_request=services.draw_replace_check_request,
         check_payload=services.draw_replace_check_payload,
         approver_roles=services.draw_replace_approver_roles,

@@ -2,16 +2,10 @@
 (core.extensions.ApprovalKind): the 系统管理员 who entered a year's notice asks for its
 publication; another 系统管理员 or a 安全管理员 approves it in their own session."""
 
-from core.extensions import ApprovalKind
+from core.extensions import ApprovalKind, load_by_pk
 
 from . import services
 from .models import CalendarYear
-
-
-def _load(object_id: str) -> CalendarYear | None:
-    if not (object_id.isascii() and object_id.isdigit()):
-        return None
-    return CalendarYear.objects.select_related("entered_by").filter(pk=object_id).first()
 
 
 def _describe(record: CalendarYear) -> str:
@@ -23,7 +17,7 @@ APPROVAL_KINDS = [
         code=services.CALENDAR_KIND,
         label="发布节假日安排",
         object_type="workdays.calendaryear",
-        load=_load,
+        load=load_by_pk(CalendarYear.objects.select_related("entered_by")),
         check_request=services.calendar_year_check_request,
         check_payload=services.calendar_year_check_payload,
         approver_roles=services.calendar_year_approver_roles,
