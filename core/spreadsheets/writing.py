@@ -27,7 +27,7 @@ def write_xlsx(
     headers: list[str],
     rows: Iterable[Iterable[Any]],
     sheet_title: str = "Sheet1",
-    widths: list[int] | None = None,
+    widths: list[int | None] | None = None,  # None: the default width
     notes: list[tuple[str, str]] | None = None,
 ) -> int:
     """Stream rows to an xlsx (path or binary file object); return the number of data rows.
