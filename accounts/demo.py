@@ -42,7 +42,7 @@ def seed(*, stdout) -> None:
             username=username,
             defaults={
                 "full_name": full_name,
-                "section": sections.get(section_code),
+                "section": sections.get(section_code) if section_code else None,
                 "is_demo": True,
                 "must_change_password": False,
             },

@@ -72,7 +72,7 @@ def login_refusal(*, username: str, address: str) -> LoginRefusal | None:
         if until:
             return LoginRefusal("locked", until)
     throttle = LoginThrottle.objects.filter(username=name, address=address).first()
-    if throttle is not None and throttle.is_locked():
+    if throttle is not None and throttle.is_locked() and throttle.locked_until:
         return LoginRefusal("locked", throttle.locked_until)
     return None
 

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -310,7 +311,7 @@ def checkpoints_recent(limit: int = 50) -> list[dict]:
         return []
     names = sorted(
         (p.name for p in directory.iterdir() if _CHECKPOINT_NAME.match(p.name)),
-        key=lambda n: _CHECKPOINT_NAME.match(n)[3],
+        key=lambda n: cast(re.Match[str], _CHECKPOINT_NAME.match(n))[3],  # filtered above
         reverse=True,
     )[:limit]
     return [{**document, "name": name} for name in names if (document := checkpoint_find(name))]

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
@@ -134,7 +135,7 @@ def audit_chain_verify(*, chunk_size: int = 2000, anchored: bool = True) -> Chai
             expected.setdefault(pin.seq, []).append(pin)
     keyed = [p.keyed_from for p in pins if p.keyed_from]
     must_be_keyed_from = min(keyed) if keyed else None
-    counts = {"checkpoints": len(pins), "superseded": superseded}
+    counts: dict[str, Any] = {"checkpoints": len(pins), "superseded": superseded}
 
     expected_seq, prev_hash, checked, keyed_from = 1, GENESIS_HASH, 0, None
     events = AuditEvent.objects.order_by("seq")

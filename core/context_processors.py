@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -9,7 +11,7 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     roles = user.role_names()
-    items = [
+    items: list[dict[str, Any]] = [
         {"label": item.label, "url": reverse(item.url_name), "active": False}
         for item in nav_items()
         if roles & item.roles

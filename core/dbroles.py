@@ -95,7 +95,8 @@ def classify_tables() -> dict[str, tuple[str, list[str]]]:
             kinds[table] = ("append_only", [])
         elif model._meta.label_lower in GUARDED_COLUMNS:
             names = GUARDED_COLUMNS[model._meta.label_lower](model)
-            columns = sorted(model._meta.get_field(name).column for name in names)
+            # Guarded names are concrete fields, which always have a column.
+            columns: list[str] = sorted(model._meta.get_field(name).column for name in names)  # type: ignore[union-attr,misc]
             kinds[table] = ("guarded", columns)
         else:
             kinds[table] = ("ordinary", [])

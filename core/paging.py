@@ -31,7 +31,9 @@ class Pages:
 
 def page_of(request, *, fetch, count, per_page: int, param: str = "page") -> Page:
     """The requested page (a number out of range gives the last page, as ``get_page`` does)."""
-    return Paginator(Pages(fetch=fetch, count=count), per_page).get_page(request.GET.get(param))
+    # Django pages any object with count() and slicing; the stubs ask for a list-like one.
+    pages = Pages(fetch=fetch, count=count)
+    return Paginator(pages, per_page).get_page(request.GET.get(param))  # type: ignore[arg-type]
 
 
 def query_without(request, param: str = "page") -> str:

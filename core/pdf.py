@@ -147,6 +147,6 @@ def render_pdf(
 
 def pdf_response(pdf: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    response["Content-Disposition"] = content_disposition_header(not inline, filename) or "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response

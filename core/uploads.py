@@ -167,7 +167,7 @@ def _pdf_refusal(data: bytes) -> str | None:
             return _("已加密，无法检查其内容")
         if len(reader.pages) == 0:
             return _("没有页面")
-        stack, seen = [reader.trailer], set()
+        stack, seen = [reader.trailer], set[tuple[int, int]]()
         while stack:
             item = stack.pop()
             if isinstance(item, IndirectObject):
@@ -283,7 +283,7 @@ _MP4_BRANDS = (b"M4A", b"M4B", b"mp4", b"iso", b"3gp")  # major brand prefixes (
 def _m4a_ok(data: bytes) -> bool:
     """An ``ftyp`` box first, then top-level boxes that parse exactly to the end, a ``moov``
     among them."""
-    at, boxes = 0, []
+    at, boxes = 0, list[bytes]()
     while at < len(data):
         if at + 8 > len(data):
             return False
@@ -308,8 +308,9 @@ def _m4a_ok(data: bytes) -> bool:
     return b"moov" in boxes
 
 
-_AMR_NB_SIZES = (12, 13, 15, 17, 19, 20, 26, 31, 5)  # speech bytes by frame type 0..8
-_AMR_WB_SIZES = (17, 23, 32, 36, 40, 46, 50, 58, 60, 5)  # 0..9
+# Speech bytes by frame type (0..8 for AMR, 0..9 for AMR-WB).
+_AMR_NB_SIZES: tuple[int, ...] = (12, 13, 15, 17, 19, 20, 26, 31, 5)
+_AMR_WB_SIZES: tuple[int, ...] = (17, 23, 32, 36, 40, 46, 50, 58, 60, 5)
 
 
 def _amr_ok(data: bytes) -> bool:

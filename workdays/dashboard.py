@@ -32,7 +32,7 @@ def today_lines(calendar: WorkingCalendar, day) -> tuple[str, str]:
     else:
         line = label + _("是工作日。")
     nxt = calendar.deadline(day, 1)
-    if nxt.is_pending:
+    if nxt.date is None:  # pending
         return line, _("下一个工作日：%(value)s。") % {"value": str(nxt)}
     return line, _("下一个工作日：%(date)s（星期%(weekday)s）。") % {
         "date": nxt.date.isoformat(),

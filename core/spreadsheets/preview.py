@@ -215,7 +215,7 @@ class StreamedPreview(Preview):
     @property
     def errors(self) -> list[CellError]:
         if self.file_error:
-            return Preview.errors.fget(self)
+            return Preview.errors.fget(self)  # type: ignore[attr-defined]  # mypy: property as a method
         return self.stored_errors
 
     @property

@@ -295,16 +295,16 @@ def _is_blank(cells: Iterable) -> bool:
 
 
 def _match_headers(raw: list, columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
-    wanted = {}
+    wanted: dict[str, Column] = {}
     for column in columns:
         for name in (column.header, *column.aliases):
             wanted[_header_key(name)] = column
     positions, found = {}, {}
     for index, cell in enumerate(raw):
-        column = wanted.get(_header_key(cell))
-        if column and column.key not in positions:
-            positions[column.key] = index
-            found[column.key] = clean_text(cell)
+        match = wanted.get(_header_key(cell))
+        if match and match.key not in positions:
+            positions[match.key] = index
+            found[match.key] = clean_text(cell)
     return positions, found
 
 
@@ -329,7 +329,7 @@ def open_table(
         text = _decode_csv(data)
         reader = csv.reader(io.StringIO(text, newline=""))
         sheet_name = "CSV"
-        row_iter = (list(r) for r in reader)
+        row_iter: Iterator[list] = (list(r) for r in reader)
         other_sheets: list = []
         rows_hint = None
     else:
@@ -361,8 +361,8 @@ def open_table(
     if missing:
         if fmt != "csv" and other_sheets:
             for index, name in enumerate(other_sheets, start=1):
-                rows = workbook.get_sheet_by_index(index).iter_rows()
-                first = next((list(r) for r in rows if not _is_blank(r)), [])
+                sheet_rows = workbook.get_sheet_by_index(index).iter_rows()
+                first = next((list(r) for r in sheet_rows if not _is_blank(r)), [])
                 if not _missing(columns, _match_headers(first, columns)[0]):
                     raise SpreadsheetError(
                         f"数据应放在第一个工作表；第一个工作表“{sheet_name}”没有表头，"
@@ -382,9 +382,9 @@ def open_table(
         raise SpreadsheetError(message + "。请使用下载的模板", row=header_number)
 
     if fmt == "xlsx":
-        _xlsx_formula_guard(archive, 0, header_row)
+        _xlsx_formula_guard(archive, 0, header_row or [])
     elif fmt == "xls":
-        _xls_formula_guard(data, header_row)
+        _xls_formula_guard(data, header_row or [])
 
     by_key = {c.key: c for c in columns}
     plan = [(key, index, by_key[key]) for key, index in positions.items()]

@@ -8,7 +8,7 @@ round trip is lossless.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -27,7 +27,7 @@ def write_xlsx(
     headers: list[str],
     rows: Iterable[Iterable[Any]],
     sheet_title: str = "Sheet1",
-    widths: list[int | None] | None = None,  # None: the default width
+    widths: Sequence[int | None] | None = None,  # None: the default width
     notes: list[tuple[str, str]] | None = None,
 ) -> int:
     """Stream rows to an xlsx (path or binary file object); return the number of data rows.

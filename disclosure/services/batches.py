@@ -302,10 +302,10 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
         stored = file_store(upload=(name, data), purpose=FEEDBACK_PURPOSE, actor=actor)
         items = ExportBatchItem.objects.select_related("record", "version")
         items = items.filter(batch=batch) if batch else items.filter(record__status=Status.SENT)
-        by_key = {}
-        for item in items.order_by("batch_id", "row"):
-            r = item.record
-            by_key[(r.task_number, r.uscc, r.check_item)] = item  # the latest batch wins
+        by_key: dict[tuple[str, str, str], ExportBatchItem] = {}
+        for entry in items.order_by("batch_id", "row"):
+            r = entry.record
+            by_key[(r.task_number, r.uscc, r.check_item)] = entry  # the latest batch wins
         feedback = FeedbackImport(batch=batch, file=stored, imported_by=actor)
         unmatched = []
         today = timezone.localdate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
@@ -36,7 +37,7 @@ SCAN_ROLES = (Role.LEAD_SECTION, Role.SYSTEM_ADMIN)
 
 def _apply_deadline(record: PublicationRecord, calendar: WorkingCalendar) -> None:
     deadline = calendar.deadline(record.check_end, DEFAULT_WORKING_DAYS)
-    if deadline.is_pending:
+    if deadline.date is None:  # pending
         record.deadline = None
         record.deadline_pending_year = deadline.missing_year
         record.calendar_revision_id = None
@@ -112,14 +113,14 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
     if visit is None or not visit.is_approved or visit.check_end is None:
         return []
     tasks = list(visit.tasks.select_related("plan").prefetch_related("check_items")) or [visit.task]
-    task_of_item = {}
+    task_of_item: dict[int, Any] = {}
     for task in sorted(tasks, key=lambda t: t.pk != visit.task_id):  # the main task first
         for item in task.check_items.all():
             task_of_item.setdefault(item.pk, task)
     inspectors = [
         m.inspector.user
         for m in visit.members.select_related("inspector__user")
-        if m.inspector.user_id and m.inspector.user.is_active
+        if m.inspector.user and m.inspector.user.is_active
     ]
     results = (
         VisitItemResult.objects.filter(visit=visit)
@@ -257,17 +258,17 @@ def deadline_scan(*, today: dt.date | None = None) -> dict:
     return {str(k): v for k, v in counts.items()}
 
 
-_ALERT_TITLES = {
+_ALERT_TITLES: dict[str, str] = {
     Alert.REMINDER: "公示期限临近（剩余{left}个工作日）：",
     Alert.DUE_TODAY: "今日为公示期限：",
     Alert.OVERDUE: "公示已逾期：",
 }
-_DIGEST_TITLES = {
+_DIGEST_TITLES: dict[str, tuple[str, str]] = {
     Alert.REMINDER: ("本股室新增", "条检查结果距公示期限不足5个工作日"),
     Alert.DUE_TODAY: ("本股室有", "条检查结果今日到达公示期限"),
     Alert.OVERDUE: ("本股室新增", "条检查结果逾期未公示，请督促公示"),
 }
-_DIGEST_ROLES = {
+_DIGEST_ROLES: dict[str, tuple[str, ...]] = {
     Alert.REMINDER: (Role.SECTION_STAFF,),
     Alert.DUE_TODAY: (Role.SECTION_STAFF,),
     Alert.OVERDUE: (Role.SECTION_STAFF, Role.SECTION_HEAD),

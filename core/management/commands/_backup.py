@@ -157,7 +157,7 @@ def _dump_postgresql(target: Path) -> dict:
     """pg_dump of one exported snapshot; the state is read from that same snapshot."""
     # A separate plain connection (not Django's, not from a pool): its transaction holds the
     # snapshot while pg_dump runs.
-    raw = connection.Database.connect(**connection.get_connection_params())
+    raw = connection.Database.connect(**connection.get_connection_params())  # type: ignore[attr-defined]  # not in the stubs
     try:
         raw.autocommit = False
         with raw.cursor() as cursor:
