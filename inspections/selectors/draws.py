@@ -64,6 +64,7 @@ class Population:
     legal_reps: dict[str, list[str]] = field(default_factory=dict)  # legal rep → usccs
     names: dict[str, str] = field(default_factory=dict)  # uscc → name on the day (frozen too)
     last_inspected: dict[str, datetime.date] = field(default_factory=dict)
+    unrated_count: int = 0
 
     def by_tier(self) -> dict[str, int]:
         counts = dict.fromkeys(engine.TIERS, 0)
@@ -123,7 +124,7 @@ def last_inspected(enterprise_ids) -> dict[int, datetime.date]:
         .order_by("enterprise_id", "draw__completed_at")
         .values_list("enterprise_id", "draw__completed_at")
     ):
-        out[enterprise_id] = at.date()
+        out[enterprise_id] = at.date()  # type: ignore[union-attr]  # live draws are completed
     return out
 
 
@@ -135,7 +136,7 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
         for e in task_population_excluded(task=task)
     ]
     frequency = frequency_exclusions(task=task, year=task.year)
-    qs = with_tier(task_population(task=task), day=day).values_list(
+    qs = with_tier(task_population(task=task), day=day).values_list(  # type: ignore[misc]  # tier: annotated
         "pk",
         "uscc",
         "name",
@@ -206,7 +207,8 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
 def inspector_load(*, task: Task, year: int) -> dict[int, tuple[int, int]]:
     """inspector id → (enterprises in this task, enterprises this year) over completed draws,
     counting post-draw replacements (out −1, into +1)."""
-    in_task, in_year = defaultdict(int), defaultdict(int)
+    in_task: defaultdict[int, int] = defaultdict(int)
+    in_year: defaultdict[int, int] = defaultdict(int)
     members = DrawTeamMember.objects.filter(
         selection__draw__status__in=LIVE, selection__draw__task__year=year
     ).values_list("inspector_id", "selection__draw__task_id")
@@ -322,7 +324,7 @@ def draw_document(draw: Draw, *, until=None) -> dict:
         document["void"] = {
             "reason": draw.void_reason,
             "by": str(draw.voided_by.full_name if draw.voided_by else ""),
-            "approver": draw.void_approver.full_name or draw.void_approver.username,
+            "approver": draw.void_approver.full_name or draw.void_approver.username,  # type: ignore[union-attr]  # a void is approved
             "at": draw.voided_at.isoformat() if draw.voided_at else "",
         }
     return document

@@ -10,6 +10,7 @@ import datetime
 import logging
 import os
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -214,9 +215,9 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                     secret=secret,
                     secret_sha256=engine.sha256_hex(secret.encode("ascii")),
                 )
-                names = selectors.population_names_bytes(population.names)
+                frozen_names = selectors.population_names_bytes(population.names)
                 DrawPopulationNames.objects.create(
-                    draw=draw, names=names, names_sha256=engine.sha256_hex(names)
+                    draw=draw, names=frozen_names, names_sha256=engine.sha256_hex(frozen_names)
                 )
         except IntegrityError as exc:
             raise DrawError("该任务刚刚已由他人开始抽取，请刷新页面。") from exc
@@ -231,7 +232,7 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                 "inspectors_sha256": draw.inspectors_sha256,
                 "experts_sha256": draw.experts_sha256,
                 "secret_sha256": draw.secret_sha256,
-                "names_sha256": engine.sha256_hex(names),
+                "names_sha256": engine.sha256_hex(frozen_names),
                 "tiers": tiers,
                 "excluded": len(population.excluded),
             },
@@ -324,7 +325,7 @@ def draw_commit_status(*, task: Task) -> dict | None:
         return {**base, "state": "failed", "message": COMMIT_LOST_MESSAGE}
     cached = cache.get(COMMIT_PROGRESS_KEY.format(task.pk)) or {}
     stage = cached.get("stage") if cached.get("request") == request.seq else "queued"
-    label, percent = COMMIT_STAGES.get(stage, COMMIT_STAGES["queued"])
+    label, percent = COMMIT_STAGES.get(stage or "", COMMIT_STAGES["queued"])
     return {**base, "state": "running", "stage": stage, "label": label, "percent": percent}
 
 
@@ -539,7 +540,7 @@ def draw_perform_request(*, actor, draw: Draw, witnesses, dice_kind: str, dice: 
             },
         )
         _progress_recorder(draw.pk)("queued", 0, draw.population_count)
-        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, draw.pk))
     return draw
 
 
@@ -606,7 +607,7 @@ def draw_perform_requeue(*, actor, draw: Draw) -> Draw:
             detail={"task": draw.task.number},
         )
         _progress_recorder(draw.pk)("queued", 0, draw.population_count)
-        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, draw.pk))
     return draw
 
 
@@ -662,7 +663,7 @@ def _perform(
                         "id": task.pk,
                         "number": task.number,
                         "name": task.name,
-                        "plan": task.plan.number if task.plan_id else "",
+                        "plan": task.plan.number if task.plan else "",
                         "kind": task.kind,
                         "check_items": [
                             {"code": i.code, "name": i.name}

@@ -277,7 +277,7 @@ def _validate_task(task: Task, m2m: dict) -> None:
     items = m2m.get("check_items")
     if items is not None and not list(items):
         raise ValidationError("至少选择一个检查事项。")
-    if task.plan_id and task.window_start.year != task.plan.year:
+    if task.plan and task.window_start.year != task.plan.year:
         raise ValidationError("任务实施时间应在计划年度内。")
 
 
