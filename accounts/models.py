@@ -2,6 +2,7 @@ from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .roles import Role
@@ -150,3 +151,10 @@ class LoginAddressThrottle(models.Model):
 
     def is_blocked(self) -> bool:
         return self.blocked_until is not None and self.blocked_until > timezone.now()
+
+
+class UserRequest(HttpRequest):
+    """For type annotations only: a request past the login middleware, whose ``user`` is a
+    ``User`` (``HttpRequest.user`` is typed as any user or anonymous)."""
+
+    user: User
