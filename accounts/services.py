@@ -6,6 +6,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -226,7 +227,7 @@ def login_success_register(*, username: str, address: str) -> None:
 
 
 @transaction.atomic
-def login_throttle_prune() -> dict:
+def login_throttle_prune() -> dict[str, Any]:
     """Delete throttle rows whose window and lock have ended (daily job; safe to run twice),
     writing the summary of a window's failures on names that do not exist first."""
     now = timezone.now()
@@ -377,7 +378,7 @@ ADMIN_RESET_NEEDS_APPROVAL = (
 )
 
 
-def _password_reset(*, actor: User, user: User, detail: dict | None = None) -> str:
+def _password_reset(*, actor: User, user: User, detail: dict[str, Any] | None = None) -> str:
     """Give ``user`` a one-time password (returned once, never stored in clear) that must be
     changed at the next login; lift its login locks; audit; tell the holder. Inside the
     caller's transaction."""
@@ -442,7 +443,7 @@ def admin_password_reset_watchers(obj: User) -> list[User]:
     return [obj, *auditors.exclude(pk=obj.pk).order_by("pk")]
 
 
-def admin_password_reset_perform(*, actor: User, obj: User, request) -> dict:
+def admin_password_reset_perform(*, actor: User, obj: User, request) -> dict[str, Any]:
     """The approved reset, inside the approval's transaction. The one-time password goes to the
     approver only (shown once): the requester never sees it, so nobody who started a reset
     learns the password alone."""

@@ -27,6 +27,7 @@ import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -133,13 +134,13 @@ def _empty(title: str, width: float) -> SafeString:
     return _svg(width, height, title, body)
 
 
-def _clean_labels(labels: Iterable) -> list[str]:
+def _clean_labels(labels: Iterable[Any]) -> list[str]:
     return ["" if label is None else str(label) for label in labels]
 
 
 def bar_chart(
-    labels: Sequence,
-    values: Sequence,
+    labels: Sequence[Any],
+    values: Sequence[Any],
     *,
     title: str = "",
     width: int = 560,
@@ -194,8 +195,8 @@ def _legend(names: Sequence[str], y: float, width: float) -> tuple[list[str], fl
 
 
 def stacked_bar_chart(
-    labels: Sequence,
-    series: Sequence[tuple[str, Sequence]],
+    labels: Sequence[Any],
+    series: Sequence[tuple[str, Sequence[Any]]],
     *,
     title: str = "",
     width: int = 560,
@@ -246,7 +247,7 @@ def stacked_bar_chart(
 
 
 def pie_chart(
-    labels: Sequence, values: Sequence, *, title: str = "", width: int = 560
+    labels: Sequence[Any], values: Sequence[Any], *, title: str = "", width: int = 560
 ) -> SafeString:
     """A pie with a legend on the right: each label with its value and share. Zero slices are
     listed in the legend but not drawn."""

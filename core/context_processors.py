@@ -6,7 +6,7 @@ from django.urls import reverse
 from .extensions import nav_items
 
 
-def navigation(request) -> dict:
+def navigation(request: Any) -> dict[str, Any]:  # request.user: a User (core cannot import it)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

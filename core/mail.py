@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core import checks
@@ -72,7 +73,7 @@ def skip_reason(user) -> str:
     return ""
 
 
-def initial_state(user) -> dict:
+def initial_state(user) -> dict[str, Any]:
     """The e-mail fields of a new notification for ``user`` (used by ``notification_send``)."""
     reason = skip_reason(user)
     if reason:
@@ -170,7 +171,7 @@ def notification_email_deliver(*, notification_id: int) -> str:
     return S.SENT
 
 
-def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict:
+def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict[str, Any]:
     """Decide the notifications written without a state (set-based SQL), and re-queue stale
     and failed ones. Bounded: partial indexes on the open states, at most ``limit`` queued."""
     S = Notification.EmailState

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
@@ -123,7 +124,7 @@ def _weasy():
 
 
 def render_pdf(
-    template_name: str, context: dict | None = None, *, request=None, extra_css: str = ""
+    template_name: str, context: dict[str, Any] | None = None, *, request=None, extra_css: str = ""
 ) -> bytes:
     """Render ``template_name`` with ``context`` and return the PDF bytes."""
     weasyprint, fetcher_class = _weasy()

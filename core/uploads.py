@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -83,7 +84,7 @@ def safe_filename(name: str) -> str:
 class FilePurpose:
     code: str
     kinds: frozenset[str]
-    can_read: Callable
+    can_read: Callable[..., Any]
     max_bytes: int | None = None
 
 

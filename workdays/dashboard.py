@@ -3,6 +3,7 @@
 
 from django.utils.translation import gettext as _
 
+from accounts.models import UserRequest
 from accounts.roles import Role
 from core.extensions import Panel
 
@@ -84,5 +85,5 @@ def calendar_panel(request) -> list[Panel]:
     ]
 
 
-def panels(request) -> list[Panel]:
+def panels(request: UserRequest) -> list[Panel]:
     return calendar_panel(request)

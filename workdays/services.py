@@ -6,6 +6,7 @@ year, approved the same way; the previous revision stays, marked superseded.
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -45,7 +46,7 @@ class Arrangement:
     holidays: tuple[HolidayRange, ...]
     makeup_days: tuple[dt.date, ...]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "holidays": [h.as_json() for h in self.holidays],
             "makeup_days": [d.isoformat() for d in self.makeup_days],
@@ -97,7 +98,7 @@ def arrangement_validate(year: int, arrangement: Arrangement) -> None:
 
 def arrangement_of(calendar_year: CalendarYear) -> Arrangement:
     """Recover the notice (holiday runs and make-up days) from a revision's stored days."""
-    holidays: list[list] = []
+    holidays: list[list[Any]] = []
     makeup: list[dt.date] = []
     for day in calendar_year.days.order_by("date"):
         if day.kind == CalendarDay.Kind.HOLIDAY:
@@ -128,7 +129,7 @@ def _require(actor, roles, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _summary(calendar_year: CalendarYear, arrangement: Arrangement) -> dict:
+def _summary(calendar_year: CalendarYear, arrangement: Arrangement) -> dict[str, Any]:
     return {
         "year": calendar_year.year,
         "revision": calendar_year.revision,
@@ -260,7 +261,7 @@ def calendar_year_check_request(*, actor, obj: CalendarYear) -> None:
         raise ValidationError(f"{obj.year} 年第 {obj.revision} 版不是待审批的草稿。")
 
 
-def calendar_year_check_payload(*, actor, obj: CalendarYear, payload: dict) -> None:
+def calendar_year_check_payload(*, actor, obj: CalendarYear, payload: dict[str, Any]) -> None:
     if "entered_at" not in payload:
         raise ValidationError("请在节假日安排页面提交发布申请。")
 
@@ -274,7 +275,7 @@ def calendar_year_check_decider(*, actor, obj: CalendarYear, request) -> None:
         raise PermissionDenied("录入人不能审批自己录入的安排，须由另一位管理员审批。")
 
 
-def calendar_year_perform(*, actor, obj: CalendarYear, request) -> dict:
+def calendar_year_perform(*, actor, obj: CalendarYear, request) -> dict[str, Any]:
     """The approved publication: the draft becomes the published revision; the previous
     published revision is superseded; deadlines waiting for the year are filled in."""
     record = CalendarYear.objects.select_for_update().get(pk=obj.pk)

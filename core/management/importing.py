@@ -3,6 +3,8 @@
 docs/contracts.md): ``FILE [--dry-run]``; the counts on stdout, each error on stderr as
 ``第R行 “列”列：原因``; any error → exit 1 with nothing written."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from core.spreadsheets import OUTCOME_LABELS
@@ -18,7 +20,7 @@ class ImportCommand(BaseCommand):
         """Check the file and classify its rows; write nothing (``--dry-run``)."""
         raise NotImplementedError
 
-    def apply(self, file) -> tuple:
+    def apply(self, file) -> tuple[Any, ...]:
         """Import the file through the app's service: ``(preview, {"created", "updated"})``,
         or raise ``refused`` with the preview when any row is wrong."""
         raise NotImplementedError

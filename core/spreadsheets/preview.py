@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -30,11 +31,11 @@ OUTCOME_LABELS = {NEW: "新增", UPDATED: "更新", UNCHANGED: "无变化", ERRO
 class RowResult:
     number: int
     key: str = ""
-    cleaned: dict = field(default_factory=dict)
+    cleaned: dict[str, Any] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outcome: str = ""
-    changes: dict = field(default_factory=dict)  # {field: [before, after]}
+    changes: dict[str, Any] = field(default_factory=dict)  # {field: [before, after]}
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(CellError(self.number, column, message))
@@ -101,7 +102,7 @@ class RowImporter:
         """Set ``outcome`` (and ``changes``) of each error-free result, in bulk."""
         raise NotImplementedError
 
-    def apply(self, preview: Preview, *, actor) -> dict:  # pragma: no cover - abstract
+    def apply(self, preview: Preview, *, actor) -> dict[str, Any]:  # pragma: no cover - abstract
         """Write the new and updated rows (the caller holds the transaction)."""
         raise NotImplementedError
 
@@ -208,7 +209,7 @@ class StreamedPreview(Preview):
     """A ``Preview`` of a file read in chunks: only counts, the first ``PREVIEW_KEEP_ERRORS``
     errors and a sample of results (``results``) are kept, whatever the file's size."""
 
-    stored_counts: dict = field(default_factory=dict)
+    stored_counts: dict[str, Any] = field(default_factory=dict)
     stored_errors: list[CellError] = field(default_factory=list)
     error_total: int = 0
 

@@ -32,6 +32,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import xlrd
 from defusedxml import ElementTree
@@ -224,7 +225,7 @@ def _first_sheet_path(archive: zipfile.ZipFile, index: int = 0) -> str:
     raise SpreadsheetError("文件不是有效的 xlsx 表格")
 
 
-def _xlsx_formula_guard(archive: zipfile.ZipFile, sheet_index: int, headers_row: list) -> None:
+def _xlsx_formula_guard(archive: zipfile.ZipFile, sheet_index: int, headers_row: list[Any]) -> None:
     try:
         path = _first_sheet_path(archive, sheet_index)
     except (KeyError, IndexError, AttributeError, ElementTree.ParseError, ValueError):
@@ -255,7 +256,7 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _xls_formula_guard(data: bytes, headers_row: list) -> None:
+def _xls_formula_guard(data: bytes, headers_row: list[Any]) -> None:
 
     book = xlrd.open_workbook(file_contents=data, on_demand=True)
     mem, pos, size = book.mem, book.base, len(book.mem)
@@ -290,11 +291,11 @@ def _decode_csv(data: bytes) -> str:
         raise SpreadsheetError("CSV 文件编码无法识别（请保存为 UTF-8 或 GBK）") from None
 
 
-def _is_blank(cells: Iterable) -> bool:
+def _is_blank(cells: Iterable[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _match_headers(raw: list, columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
+def _match_headers(raw: list[Any], columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
     wanted: dict[str, Column] = {}
     for column in columns:
         for name in (column.header, *column.aliases):
@@ -308,7 +309,7 @@ def _match_headers(raw: list, columns: list[Column]) -> tuple[dict[str, int], di
     return positions, found
 
 
-def _missing(columns: list[Column], positions: dict) -> list[Column]:
+def _missing(columns: list[Column], positions: dict[str, Any]) -> list[Column]:
     return [c for c in columns if c.required and c.key not in positions]
 
 
@@ -329,8 +330,8 @@ def open_table(
         text = _decode_csv(data)
         reader = csv.reader(io.StringIO(text, newline=""))
         sheet_name = "CSV"
-        row_iter: Iterator[list] = (list(r) for r in reader)
-        other_sheets: list = []
+        row_iter: Iterator[list[Any]] = (list(r) for r in reader)
+        other_sheets: list[Any] = []
         rows_hint = None
     else:
         if fmt == "xlsx":

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,7 +34,7 @@ def notice_year(day: dt.date) -> int:
     return day.year + 1 if day.month == 12 else day.year
 
 
-def build(first: int, last: int) -> dict:
+def build(first: int, last: int) -> dict[str, Any]:
     try:  # a development dependency: the command says so when it is missing
         from chinese_calendar import constants
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -76,7 +77,7 @@ def build(first: int, last: int) -> dict:
     }
 
 
-def dumps(data: dict) -> str:
+def dumps(data: dict[str, Any]) -> str:
     """Deterministic, diff-friendly JSON: one holiday range or year list per line."""
     lines = ["{"]
     for key in ("source", "first_year", "last_year", "note"):
