@@ -57,7 +57,7 @@ AXIS = "#888888"
 MAX_LABEL_WIDTH = 180  # px: longer labels are shortened with … (full text in <title>)
 
 
-def _number(value) -> float:
+def _number(value: Any) -> float:
     if value is None:
         return 0.0
     try:
@@ -94,7 +94,16 @@ def _shorten(text: str, max_width: float, size: float = FONT_SIZE) -> str:
     return out + "…"
 
 
-def _text(x, y, content: str, *, anchor="start", size=FONT_SIZE, fill=TEXT, weight="") -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    anchor: str = "start",
+    size: float = FONT_SIZE,
+    fill: str = TEXT,
+    weight: str = "",
+) -> str:
     weight_attr = f' font-weight="{weight}"' if weight else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
@@ -102,7 +111,7 @@ def _text(x, y, content: str, *, anchor="start", size=FONT_SIZE, fill=TEXT, weig
     )
 
 
-def _label(x, y, label: str, max_width: float, *, anchor="end") -> str:
+def _label(x: float, y: float, label: str, max_width: float, *, anchor: str = "end") -> str:
     """A label shortened to ``max_width``, with the full text as its tooltip."""
     short = _shorten(label, max_width)
     if short == label:

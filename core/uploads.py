@@ -12,10 +12,10 @@ import io
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -91,7 +91,13 @@ class FilePurpose:
 _PURPOSES: dict[str, FilePurpose] = {}
 
 
-def register_file_purpose(code, *, kinds, can_read, max_bytes=None) -> FilePurpose:
+def register_file_purpose(
+    code: str,
+    *,
+    kinds: Iterable[str],
+    can_read: Callable[..., Any],
+    max_bytes: int | None = None,
+) -> FilePurpose:
     purpose = FilePurpose(code, frozenset(kinds), can_read, max_bytes)
     _PURPOSES[code] = purpose
     return purpose
@@ -389,7 +395,9 @@ def validate_upload(*, data: bytes, name: str, purpose: FilePurpose) -> str:
 
 
 @transaction.atomic
-def file_store(*, upload, purpose: str, actor, supersedes: StoredFile | None = None):
+def file_store(
+    *, upload: Any, purpose: str, actor: Any, supersedes: StoredFile | None = None
+) -> StoredFile:
     """Validate and store an uploaded file (Django UploadedFile or (name, bytes))."""
     spec = file_purpose(purpose)
     if isinstance(upload, tuple):
@@ -438,7 +446,7 @@ def file_store(*, upload, purpose: str, actor, supersedes: StoredFile | None = N
     return stored
 
 
-def file_open(stored: StoredFile):
+def file_open(stored: StoredFile) -> BinaryIO:
     path = (Path(settings.MEDIA_ROOT) / stored.path).resolve()
     if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
         raise ValidationError("非法的文件路径。")

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .cells import CellError, Column, Row, SpreadsheetError
-from .reading import open_table, structure_check, xlsx_row_elements
+from .reading import Source, open_table, structure_check, xlsx_row_elements
 
 # --- the preview → confirm flow ---------------------------------------------------------------
 
@@ -89,7 +89,7 @@ class RowImporter:
     @property
     def max_rows(self) -> int:
         """Data rows one file may hold (``settings.IMPORT_MAX_ROWS``, by kind)."""
-        return settings.IMPORT_MAX_ROWS.get(self.kind, DEFAULT_MAX_ROWS)
+        return int(settings.IMPORT_MAX_ROWS.get(self.kind, DEFAULT_MAX_ROWS))
 
     def header_of(self, key: str) -> str:
         return next(c.header for c in self.columns if c.key == key)
@@ -102,7 +102,9 @@ class RowImporter:
         """Set ``outcome`` (and ``changes``) of each error-free result, in bulk."""
         raise NotImplementedError
 
-    def apply(self, preview: Preview, *, actor) -> dict[str, Any]:  # pragma: no cover - abstract
+    def apply(
+        self, preview: Preview, *, actor: Any
+    ) -> dict[str, Any]:  # pragma: no cover - abstract
         """Write the new and updated rows (the caller holds the transaction)."""
         raise NotImplementedError
 
@@ -157,7 +159,7 @@ def _row_cleaner(importer: RowImporter) -> Callable[[Row], RowResult]:
 
 def run_preview(
     importer: RowImporter,
-    source,
+    source: Source,
     *,
     filename: str = "",
     max_bytes: int | None = None,
@@ -216,7 +218,7 @@ class StreamedPreview(Preview):
     @property
     def errors(self) -> list[CellError]:
         if self.file_error:
-            return Preview.errors.fget(self)  # type: ignore[attr-defined]  # mypy: property as a method
+            return super().errors
         return self.stored_errors
 
     @property
@@ -236,7 +238,7 @@ class StreamedPreview(Preview):
 
 def stream_preview(
     importer: RowImporter,
-    source,
+    source: Source,
     *,
     filename: str = "",
     max_bytes: int | None = None,

@@ -32,7 +32,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlrd
 from defusedxml import ElementTree
@@ -47,8 +47,11 @@ from .cells import Column, Row, SpreadsheetError, Table, _header_key, clean_text
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 
+# What a file can be given as: a path, its bytes or a binary file object.
+Source = str | Path | bytes | BinaryIO
 
-def _read_source(source, max_bytes: int | None) -> bytes:
+
+def _read_source(source: Source, max_bytes: int | None) -> bytes:
     if isinstance(source, bytes):
         data = source
     elif isinstance(source, str | Path):
@@ -92,7 +95,7 @@ def zip_guard(
     max_unzipped_bytes: int | None = None,
     max_ratio: int | None = None,
     max_members: int | None = None,
-):
+) -> zipfile.ZipFile:
     """Refuse zip bombs, broken archives and XML with a DOCTYPE before any parser sees them.
 
     From the central directory alone: the number of members, the declared unzipped total, and
@@ -314,7 +317,7 @@ def _missing(columns: list[Column], positions: dict[str, Any]) -> list[Column]:
 
 
 def open_table(
-    source,
+    source: Source,
     *,
     columns: list[Column],
     max_bytes: int | None = None,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +23,7 @@ from .cells import escape_text
 
 
 def write_xlsx(
-    target,
+    target: str | Path | BinaryIO,
     *,
     headers: list[str],
     rows: Iterable[Iterable[Any]],
