@@ -1,5 +1,7 @@
 """Demo sections and one login per role (docs/contracts.md, "Demo logins")."""
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 
 from .models import Section, User
@@ -31,7 +33,7 @@ DEMO_USERS = [
 ]
 
 
-def seed(*, stdout) -> None:
+def seed(*, stdout: Any) -> None:
     sections = {}
     for code, name, is_lead, phone in SECTIONS:
         sections[code], _ = Section.objects.get_or_create(

@@ -52,7 +52,7 @@ def _lockout() -> timedelta:
     return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
-def _unknown_locked_until(gate: LoginAddressThrottle, name: str, now) -> datetime | None:
+def _unknown_locked_until(gate: LoginAddressThrottle, name: str, now: datetime) -> datetime | None:
     entry = gate.unknown_names.get(name) or {}
     until = parse_datetime(entry.get("locked_until") or "")
     return until if until and until > now else None
@@ -78,7 +78,7 @@ def login_refusal(*, username: str, address: str) -> LoginRefusal | None:
     return None
 
 
-def _summarise_unknown(gate: LoginAddressThrottle, now) -> None:
+def _summarise_unknown(gate: LoginAddressThrottle, now: datetime) -> None:
     """One event for a closed window's failures on names that do not exist (the first of them
     was recorded when it happened), so guessing names cannot grow the audit log per attempt."""
     if gate.unknown_failures > 1:
@@ -97,7 +97,7 @@ def _summarise_unknown(gate: LoginAddressThrottle, now) -> None:
         )
 
 
-def _address_gate(address: str, now) -> LoginAddressThrottle:
+def _address_gate(address: str, now: datetime) -> LoginAddressThrottle:
     """The address's row, locked, with a closed window rolled over."""
     gate, _ = LoginAddressThrottle.objects.select_for_update().get_or_create(
         address=address, defaults={"window_started_at": now}
@@ -121,7 +121,7 @@ def _address_gate(address: str, now) -> LoginAddressThrottle:
     return gate
 
 
-def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
+def _known_name_failure(*, user: User, name: str, address: str, now: datetime) -> bool:
     throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(
         username=name, address=address
     )
@@ -138,7 +138,7 @@ def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
         outcome=AuditEvent.Outcome.FAILURE,
         detail={"username": name, "address": address, "failures": throttle.failures},
     )
-    locked = throttle.failures >= settings.LOGIN_FAILURE_LIMIT
+    locked: bool = throttle.failures >= settings.LOGIN_FAILURE_LIMIT
     if locked:
         throttle.locked_until = now + _lockout()
         audit_record(
@@ -153,7 +153,7 @@ def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
     return locked
 
 
-def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now) -> bool:
+def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now: datetime) -> bool:
     entry = dict(gate.unknown_names.get(name) or {})
     last = parse_datetime(entry.get("last") or "")
     if (last and last <= now - _lockout()) or (
@@ -162,7 +162,7 @@ def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now) -> bool
         entry = {}
     entry["failures"] = entry.get("failures", 0) + 1
     entry["last"] = now.isoformat()
-    locked = entry["failures"] >= settings.LOGIN_FAILURE_LIMIT
+    locked: bool = entry["failures"] >= settings.LOGIN_FAILURE_LIMIT
     if locked:
         entry["locked_until"] = (now + _lockout()).isoformat()
     gate.unknown_names = {**gate.unknown_names, name: entry}
@@ -319,7 +319,7 @@ def _keep_admin_roles_held(*, user: User, losing: set[str]) -> None:
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, **fields) -> User:
+def user_update(*, actor: User, user: User, **fields: Any) -> User:
     if fields.get("is_active") is False:
         _lock_admin_accounts()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -432,7 +432,7 @@ def admin_password_reset_approver_roles(*, actor: User, obj: User) -> frozenset[
     return frozenset(ADMIN_ROLES - actor.role_names())
 
 
-def admin_password_reset_check_decider(*, actor: User, obj: User, request) -> None:
+def admin_password_reset_check_decider(*, actor: User, obj: User, request: Any) -> None:
     if actor.pk == obj.pk:
         raise PermissionDenied("不能审批重置自己密码的申请。")
 
@@ -443,7 +443,7 @@ def admin_password_reset_watchers(obj: User) -> list[User]:
     return [obj, *auditors.exclude(pk=obj.pk).order_by("pk")]
 
 
-def admin_password_reset_perform(*, actor: User, obj: User, request) -> dict[str, Any]:
+def admin_password_reset_perform(*, actor: User, obj: User, request: Any) -> dict[str, Any]:
     """The approved reset, inside the approval's transaction. The one-time password goes to the
     approver only (shown once): the requester never sees it, so nobody who started a reset
     learns the password alone."""
