@@ -16,7 +16,8 @@ WORKDAY, WEEKEND, HOLIDAY, MAKEUP = "workday", "weekend", "holiday", "makeup"
 
 
 def load(path: Path = DEFAULT_DATA_FILE) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
 
 
 def plain_kind(day: dt.date) -> str:
