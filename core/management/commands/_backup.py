@@ -91,7 +91,7 @@ def _files_table() -> str:
     return StoredFile._meta.db_table
 
 
-def read_state(cursor) -> dict[str, Any]:
+def read_state(cursor: Any) -> dict[str, Any]:
     """Migrations, audit head and stored-file list, read through a DB-API cursor."""
     cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
     migrations: dict[str, list[str]] = {}
@@ -198,8 +198,8 @@ def _dump_sqlite(target: Path) -> dict[str, Any]:
     return state
 
 
-def _copy_media(media_root: Path, target: Path, warnings: list[str]) -> dict[str, dict]:
-    files: dict[str, dict] = {}
+def _copy_media(media_root: Path, target: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    files: dict[str, dict[str, Any]] = {}
     if not media_root.is_dir():
         warnings.append(f"MEDIA_ROOT 不存在：{media_root}（未备份任何文件）")
         return files
@@ -312,7 +312,7 @@ def backup_verify(*, directory: Path | str) -> dict[str, Any]:
     """Load the manifest and check every file's size and SHA-256; return the manifest."""
     directory = Path(directory).expanduser().resolve()
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CommandError(f"不是备份目录（缺少 {MANIFEST}）：{directory}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workdays.seed_data import DEFAULT_DATA_FILE, FIRST_YEAR, LAST_YEAR
 
@@ -42,7 +42,7 @@ def build(first: int, last: int) -> dict[str, Any]:
             "未安装 chinesecalendar（开发依赖）。chinesecalendar (a dev dependency) is not installed."
         ) from exc
 
-    years: dict[str, dict] = {}
+    years: dict[str, dict[str, Any]] = {}
     for year in range(first, last + 1):
         years[str(year)] = {
             "notice_title": f"国务院办公厅关于{year}年部分节假日安排的通知",
@@ -50,7 +50,7 @@ def build(first: int, last: int) -> dict[str, Any]:
             "holidays": [],
             "makeup_days": [],
         }
-    runs: dict[int, list] = {year: [] for year in range(first, last + 1)}
+    runs: dict[int, list[Any]] = {year: [] for year in range(first, last + 1)}
     for day in sorted(constants.holidays):
         year = notice_year(day)
         if year not in runs:
@@ -109,12 +109,12 @@ class Command(BaseCommand):
         "Generate the seed calendar data file from chinesecalendar (development only)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", default=str(DEFAULT_DATA_FILE), help="JSON file to write")
         parser.add_argument("--first-year", type=int, default=FIRST_YEAR)
         parser.add_argument("--last-year", type=int, default=LAST_YEAR)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         first, last = options["first_year"], options["last_year"]
         if first > last:
             raise CommandError("起始年份不得晚于结束年份。First year must not be after last year.")
