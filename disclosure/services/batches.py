@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import BUSINESS_READERS, Role
 from audit.services import audit_record
 from core.background import task_named
@@ -55,7 +56,7 @@ def exportable_records(*, since: dt.date | None = None, section=None):
     return qs
 
 
-def batch_create(*, actor, since: dt.date | None = None, section=None) -> ExportBatch | None:
+def batch_create(*, actor: User, since: dt.date | None = None, section=None) -> ExportBatch | None:
     """Select the approved, unsent results (pending, rejected and corrected) into a new batch;
     the records move to 已报送. Returns None when there is nothing to send. The files are
     written by ``batch_build`` (synchronously for small batches, else by a Celery task)."""
@@ -143,7 +144,9 @@ def batch_rows(batch: ExportBatch) -> Iterator[ExportRow]:
         )
 
 
-def _store_generated(*, data: bytes, name: str, content_type: str, actor) -> StoredFile:
+def _store_generated(
+    *, data: bytes, name: str, content_type: str, actor: User | None
+) -> StoredFile:
     """Store a generated file with the same model as uploads (downloads byte-identical)."""
     file_id = uuid.uuid4()
     suffix = Path(name).suffix
@@ -260,7 +263,7 @@ FEEDBACK_COLUMNS = [
 ]
 
 
-def _send_section(actor, section):
+def _send_section(actor: User, section):
     """The section whose results ``actor`` may send: the lead section sends any (None: all);
     a section's staff send their own section's only, whatever section was asked for."""
     if actor is None or actor.has_role(Role.LEAD_SECTION):
@@ -270,7 +273,7 @@ def _send_section(actor, section):
     return actor.section
 
 
-def _require_whole_batch(actor, batch: ExportBatch) -> None:
+def _require_whole_batch(actor: User, batch: ExportBatch) -> None:
     """A section acts only on a batch wholly its own; a mixed batch is the lead section's."""
     if actor is not None and not batch_is_whole(actor, batch):
         raise PermissionDenied(
@@ -278,7 +281,7 @@ def _require_whole_batch(actor, batch: ExportBatch) -> None:
         )
 
 
-def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> FeedbackImport:
+def feedback_import(*, actor: User, upload, batch: ExportBatch | None = None) -> FeedbackImport:
     """Apply the platform's feedback sheet (accepted / rejected rows with errors).
 
     Rows are matched by (抽查任务编号, 统一社会信用代码, 检查事项) to the record's latest
@@ -385,7 +388,7 @@ def _mark_published(record: PublicationRecord, version, published_on: dt.date) -
         record.rejection_error = ""
 
 
-def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) -> int:
+def batch_mark_published(*, actor: User, batch: ExportBatch, published_on: dt.date) -> int:
     """Without a feedback file: every still-waiting row of the batch is published that day."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以登记公示。")
     _require_whole_batch(actor, batch)
@@ -432,7 +435,7 @@ def on_time_rate(records=None) -> dict:
     }
 
 
-def _can_read_export(user, stored) -> bool:
+def _can_read_export(user: User, stored) -> bool:
     """A batch's files hold every row of the batch: only a user who may see all of them (the
     same rule as the download links on the batch page) may download them."""
     if not (user.is_authenticated and user.has_role(*BUSINESS_READERS)):
@@ -441,7 +444,7 @@ def _can_read_export(user, stored) -> bool:
     return batch is not None and batch_is_whole(user, batch)
 
 
-def _can_read_feedback(user, stored) -> bool:
+def _can_read_feedback(user: User, stored) -> bool:
     return user.is_authenticated and user.has_role(*SEND_ROLES, Role.SECTION_HEAD, Role.DISCIPLINE)
 
 

@@ -57,7 +57,7 @@ def publication_record_create(
     check_end: dt.date,
     result_text: str,
     section=None,
-    inspectors: Iterable = (),
+    inspectors: Iterable[Any] = (),
     approved_by=None,
     calendar: WorkingCalendar | None = None,
 ) -> PublicationRecord:
@@ -214,7 +214,7 @@ def alert_for(
     return Alert.NONE, left
 
 
-def deadline_scan(*, today: dt.date | None = None) -> dict:
+def deadline_scan(*, today: dt.date | None = None) -> dict[str, Any]:
     """Mark open records reminder / due today / overdue and notify once per event.
 
     Who is told: each record's inspector(s) get one notice per record and level (谁检查、谁公示);
@@ -276,7 +276,7 @@ _DIGEST_ROLES: dict[str, tuple[str, ...]] = {
 _CONFLICT = "ON CONFLICT (recipient_id, key) DO NOTHING"  # PostgreSQL and SQLite >= 3.24
 
 
-def _sql_parts(deadlines: list[dt.date]) -> dict:
+def _sql_parts(deadlines: list[dt.date]) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         compact, dashed = "to_char(r.deadline, 'YYYYMMDD')", "to_char(r.deadline, 'YYYY-MM-DD')"
     else:  # SQLite stores dates as YYYY-MM-DD text
@@ -296,7 +296,7 @@ def _sql_parts(deadlines: list[dt.date]) -> dict:
     }
 
 
-def _execute(sql: str, params: list) -> int:
+def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)

@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
@@ -56,9 +57,9 @@ def _csv_text(value: str) -> str:
 
 @dataclass
 class Population:
-    rows: list[tuple]  # (uscc, tier, attributes…) as str, in manifest column order
+    rows: list[tuple[Any, ...]]  # (uscc, tier, attributes…) as str, in manifest column order
     attributes: list[str]
-    excluded: list[dict]  # uscc, name, reason
+    excluded: list[dict[str, Any]]  # uscc, name, reason
     unrated: list[Enterprise] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)  # uscc → enterprise id
     legal_reps: dict[str, list[str]] = field(default_factory=dict)  # legal rep → usccs
@@ -252,7 +253,7 @@ def draw_replacements(draw: Draw, *, until=None) -> list[DrawReplacement]:
     )
 
 
-def draw_teams(draw: Draw) -> list[dict]:
+def draw_teams(draw: Draw) -> list[dict[str, Any]]:
     """Per selection (ticket order): the drawn team, replacements and the current team."""
     selections = list(
         DrawSelection.objects.filter(draw=draw)
@@ -293,7 +294,7 @@ def draw_teams(draw: Draw) -> list[dict]:
     return out
 
 
-def draw_document(draw: Draw, *, until=None) -> dict:
+def draw_document(draw: Draw, *, until=None) -> dict[str, Any]:
     """draw.json: the document computed at the draw plus replacements and the void, if any
     (``until``: only the replacements made by then — the teams as they were at that moment)."""
     document = dict(draw.document or {})
@@ -390,7 +391,7 @@ def frozen_names(draw: Draw) -> dict[str, str] | None:
 PUBLIC_NAMES_KEY = "draw-public-names:{}"
 
 
-def published_selections(draw: Draw) -> tuple[list[dict], bool]:
+def published_selections(draw: Draw) -> tuple[list[dict[str, Any]], bool]:
     """The public list (抽取名单), by code: ``([{uscc, name}], frozen)``. ``frozen`` says the
     names are those at the freeze; False (older draws) means today's names, labelled so. A
     frozen list never changes, so it is cached: the names blob of a 10^6 register is tens of MB,
@@ -421,7 +422,7 @@ PUBLIC_VERIFICATION_KEY = "draw-public-verification:{}"
 PUBLIC_VERIFICATION_SECONDS = 600
 
 
-def draw_public_verification(draw: Draw) -> dict:
+def draw_public_verification(draw: Draw) -> dict[str, Any]:
     """``{"ok": bool, "problems": int, "checked_at": datetime}`` for the public page: the same
     check as ``verify_draw`` and the draw page (``draw_verification``), cached per draw for
     ``PUBLIC_VERIFICATION_SECONDS`` so the page says when it was last checked."""
@@ -458,7 +459,7 @@ def _frozen_pool(draw: Draw) -> dict[str, dict]:
     return {r["staff_number"]: r for r in engine.parse_inspectors(bytes(draw.inspectors_manifest))}
 
 
-def joint_visit_plan(*, group, until=None) -> dict:
+def joint_visit_plan(*, group, until=None) -> dict[str, Any]:
     """The inputs of a joint-visit merge, all from frozen records so anyone can recompute it
     (``engine.joint_visit_merge``): the earliest draw's team for the enterprise (as it was at
     ``until``, i.e. after the replacements made by then) with its members' qualifications from
@@ -498,7 +499,7 @@ def joint_visit_plan(*, group, until=None) -> dict:
 JOINT_VISIT_REASON = "一次抽查、全面体检：同一企业被检查时间重叠的多个任务抽中，合并为一次检查"
 
 
-def joint_visit_records(draw: Draw) -> list[dict]:
+def joint_visit_records(draw: Draw) -> list[dict[str, Any]]:
     """joint_visits.json of a draw: every merge one of its selections took part in, with the
     inputs (as they were at the merge), the team before and after, who was added for which
     task and qualification, what is still missing, who merged and when."""
@@ -561,7 +562,7 @@ PROGRESS_STAGES = {
 }
 
 
-def draw_progress(draw: Draw) -> dict | None:
+def draw_progress(draw: Draw) -> dict[str, Any] | None:
     """A background draw's progress (None when the draw is not being computed in the
     background): stage label, percent 0–100 and the counts, from the cache the task writes."""
     if draw.status != Draw.Status.COMMITTED or draw.perform_requested_at is None:
@@ -599,7 +600,7 @@ VOID_KIND = "inspections.draw_void"
 REPLACE_KIND = "inspections.draw_replace"
 
 
-def draw_pending_approvals(draw: Draw) -> dict:
+def draw_pending_approvals(draw: Draw) -> dict[str, Any]:
     """The draw's open void request (or None) and its open replacement requests by selection
     id (as a string): the draw pages show them instead of offering a second request."""
     selection_ids = list(draw.selections.values_list("pk", flat=True))

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import User
 from accounts.roles import Role
 from enterprises.models import CheckItem, Enterprise, Licence, RiskTier
 from enterprises.selectors import tier_subquery
@@ -90,7 +91,7 @@ def task_list(*, plan: Plan | None = None, year: int | None = None, q: str = "")
     return tasks
 
 
-def in_task_sections(user, task: Task) -> bool:
+def in_task_sections(user: User, task: Task) -> bool:
     """Whether ``user`` sits in the section that implements ``task`` or in one of its
     cooperating sections (the scope of a 业务股室 or 股室负责人 over a task's objects)."""
     section_id = getattr(user, "section_id", None)
@@ -102,7 +103,7 @@ def in_task_sections(user, task: Task) -> bool:
     )
 
 
-def can_edit_scheme(user, task: Task) -> bool:
+def can_edit_scheme(user: User, task: Task) -> bool:
     """The 检查方案 (art. 6(4)): the lead section, or the staff of the task's sections."""
     if user.is_read_only:
         return False

@@ -391,7 +391,7 @@ def draw_failure_note(draw: Draw, problems: list[str], *, actor=None) -> bool:
     return True
 
 
-def failing_draw_ids() -> QuerySet:
+def failing_draw_ids() -> QuerySet[Any]:
     """Draws ever seen failing their verification (distinct ids, as text)."""
     return (
         AuditEvent.objects.filter(event_type=VERIFICATION_FAILED, object_type=DRAW_OBJECT)
@@ -557,9 +557,9 @@ class DeadlineFigures:
     soon_limit: datetime.date
     overdue: int = 0
     due_soon: int = 0
-    by_section: list[dict] = field(default_factory=list)
-    by_inspector: list[dict] = field(default_factory=list)
-    monthly: list[dict] = field(default_factory=list)
+    by_section: list[dict[str, Any]] = field(default_factory=list)
+    by_inspector: list[dict[str, Any]] = field(default_factory=list)
+    monthly: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _open_filters(today, soon_limit):
