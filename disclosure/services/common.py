@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import User
@@ -13,7 +15,7 @@ Status = PublicationRecord.Status
 Alert = PublicationRecord.Alert
 
 
-def _require(actor: User, roles, message: str) -> None:
+def _require(actor: User | None, roles: Iterable[str], message: str) -> None:
     if actor is not None and not actor.has_role(*roles):
         raise PermissionDenied(message)
 

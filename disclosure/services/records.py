@@ -17,11 +17,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Section, User
 from accounts.roles import Role
 from audit.services import audit_record
 from core.models import Notification
-from inspections.models import Visit, VisitItemResult
+from enterprises.models import Enterprise
+from inspections.models import Task, Visit, VisitItemResult
 from inspections.signals import visits_changed
 from workdays.calendar import DEFAULT_WORKING_DAYS, WorkingCalendar
 
@@ -51,14 +52,14 @@ def publication_record_create(
     *,
     result_id: int,
     visit_id: int,
-    task,
-    enterprise,
+    task: Task,
+    enterprise: Enterprise,
     check_item: str,
     check_end: dt.date,
     result_text: str,
-    section=None,
+    section: Section | None = None,
     inspectors: Iterable[Any] = (),
-    approved_by=None,
+    approved_by: User | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> PublicationRecord:
     """The record of one approved result (idempotent: an existing record is returned)."""
@@ -100,7 +101,9 @@ def publication_record_create(
     return record
 
 
-def publication_create_for_visit(*, visit_id: int, actor=None) -> list[PublicationRecord]:
+def publication_create_for_visit(
+    *, visit_id: int, actor: User | None = None
+) -> list[PublicationRecord]:
     """Records for every item result of an approved visit (the ``visit_approved`` receiver).
 
     Each result is published under the task of the visit that holds its check item (a joint
@@ -161,7 +164,9 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
     return records
 
 
-def publication_deadlines_refresh(*, years: Iterable[int] | None = None, actor=None) -> int:
+def publication_deadlines_refresh(
+    *, years: Iterable[int] | None = None, actor: User | None = None
+) -> int:
     """Fill in 待定 deadlines and recompute open ones after a calendar year is published.
 
     Only records whose deadline is still running are touched (a published record keeps the
@@ -299,7 +304,7 @@ def _sql_parts(deadlines: list[dt.date]) -> dict[str, Any]:
 def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
 
 def _notify_inspectors(level: str, left: int | None, deadlines: list[dt.date]) -> int:

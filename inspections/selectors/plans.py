@@ -25,6 +25,7 @@ exclusions.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -121,7 +122,7 @@ def task_has_draws(task: Task) -> bool:
 # --- Population ----------------------------------------------------------------------------------
 
 
-def _items_scope(items) -> Q | None:
+def _items_scope(items: Iterable[CheckItem]) -> Q | None:
     """Q over Enterprise for the union of the items' scopes; None when there are no items."""
     trade_ids, licence_types, any_item = set(), set(), False
     for item in items:

@@ -148,7 +148,7 @@ def plan_create(
     return plan
 
 
-def plan_update(*, actor: User, plan: Plan, reason: str = "", **fields) -> Plan:
+def plan_update(*, actor: User, plan: Plan, reason: str = "", **fields: Any) -> Plan:
     """Change the plan's content. A filed plan needs ``reason`` and records an amendment."""
     unknown = set(fields) - set(PLAN_CONTENT_FIELDS)
     if unknown:
@@ -181,7 +181,7 @@ def plan_file(
     filed_on: datetime.date,
     filing_number: str,
     filing_authority: str = "",
-    document=None,
+    document: Any = None,  # an uploaded file, or None
 ) -> Plan:
     """Record the filing (备案) with the higher authority: draft → filed. Freezes the content.
     ``document`` (the filing receipt or approval, a PDF) is optional."""
@@ -298,7 +298,7 @@ def _check_directed(task: Task) -> None:
 
 
 def task_create(
-    *, actor: User, plan: Plan | None, reason: str = "", m2m: dict[str, Any], **fields
+    *, actor: User, plan: Plan | None, reason: str = "", m2m: dict[str, Any], **fields: Any
 ) -> Task:
     """Create a task in ``plan`` (or ad hoc with ``adhoc_reason``); numbered 舞工信商抽〔年〕n号.
     Adding a task to a filed plan is an amendment and needs ``reason``."""
@@ -339,7 +339,12 @@ def task_create(
 
 
 def task_update(
-    *, actor: User, task: Task, reason: str = "", m2m: dict[str, Any] | None = None, **fields
+    *,
+    actor: User,
+    task: Task,
+    reason: str = "",
+    m2m: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> Task:
     """Change a task. In a filed plan this is an amendment (``reason``). Once the task has a
     draw, the fields that decide who is drawn and how many are frozen."""
@@ -410,7 +415,7 @@ def task_delete(*, actor: User, task: Task) -> None:
 # The art. 8 defaults (A 1%, B 3%, C 10%, D 20%) are created by migration 0001.
 
 
-def _check_rate(rate) -> Decimal:
+def _check_rate(rate: Any) -> Decimal:
     if not isinstance(rate, Decimal):
         raise TypeError("rates must be Decimal")
     if not (Decimal(0) < rate <= Decimal(1)):
