@@ -10,14 +10,15 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Section, User
 from accounts.roles import BUSINESS_READERS, Role
 from audit.services import audit_record
 from core.background import task_named
@@ -27,7 +28,13 @@ from core.uploads import file_store, register_file_purpose, safe_filename
 from inspections.signals import visits_changed
 
 from ..exports import ExportRow, JsonExporter, XlsxExporter, correction_remark
-from ..models import ExportBatch, ExportBatchItem, FeedbackImport, PublicationRecord
+from ..models import (
+    ExportBatch,
+    ExportBatchItem,
+    FeedbackImport,
+    PublicationRecord,
+    PublicationVersion,
+)
 from ..selectors import batch_is_whole
 from .common import Status, _require
 
@@ -45,7 +52,9 @@ def _batch_number() -> str:
     return f"GS{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
 
 
-def exportable_records(*, since: dt.date | None = None, section=None):
+def exportable_records(
+    *, since: dt.date | None = None, section: Section | None = None
+) -> QuerySet[PublicationRecord]:
     qs = PublicationRecord.objects.filter(
         status__in=[Status.PENDING, Status.REJECTED], current_version__isnull=False
     )
@@ -56,7 +65,9 @@ def exportable_records(*, since: dt.date | None = None, section=None):
     return qs
 
 
-def batch_create(*, actor: User, since: dt.date | None = None, section=None) -> ExportBatch | None:
+def batch_create(
+    *, actor: User, since: dt.date | None = None, section: Section | None = None
+) -> ExportBatch | None:
     """Select the approved, unsent results (pending, rejected and corrected) into a new batch;
     the records move to 已报送. Returns None when there is nothing to send. The files are
     written by ``batch_build`` (synchronously for small batches, else by a Celery task)."""
@@ -173,7 +184,7 @@ class _Progress:
     def __init__(self, batch: ExportBatch, rows: Iterable[ExportRow], every: int = 5000):
         self.batch, self.rows, self.every = batch, rows, every
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ExportRow]:
         total = max(self.batch.row_count, 1)
         for n, row in enumerate(self.rows, start=1):
             if n % self.every == 0:
@@ -263,7 +274,7 @@ FEEDBACK_COLUMNS = [
 ]
 
 
-def _send_section(actor: User, section):
+def _send_section(actor: User | None, section: Section | None) -> Section | None:
     """The section whose results ``actor`` may send: the lead section sends any (None: all);
     a section's staff send their own section's only, whatever section was asked for."""
     if actor is None or actor.has_role(Role.LEAD_SECTION):
@@ -281,7 +292,9 @@ def _require_whole_batch(actor: User, batch: ExportBatch) -> None:
         )
 
 
-def feedback_import(*, actor: User, upload, batch: ExportBatch | None = None) -> FeedbackImport:
+def feedback_import(
+    *, actor: User, upload: Any, batch: ExportBatch | None = None
+) -> FeedbackImport:
     """Apply the platform's feedback sheet (accepted / rejected rows with errors).
 
     Rows are matched by (抽查任务编号, 统一社会信用代码, 检查事项) to the record's latest
@@ -374,11 +387,13 @@ def feedback_import(*, actor: User, upload, batch: ExportBatch | None = None) ->
     return feedback
 
 
-def _visits_of(record_ids: list[int]):
+def _visits_of(record_ids: list[int]) -> QuerySet[PublicationRecord, Any]:  # .values("visit_id")
     return PublicationRecord.objects.filter(pk__in=record_ids).values("visit_id")
 
 
-def _mark_published(record: PublicationRecord, version, published_on: dt.date) -> None:
+def _mark_published(
+    record: PublicationRecord, version: PublicationVersion, published_on: dt.date
+) -> None:
     record.published_version = version
     record.published_on = published_on
     if record.first_published_on is None:
@@ -421,7 +436,7 @@ def batch_mark_published(*, actor: User, batch: ExportBatch, published_on: dt.da
     return len(items)
 
 
-def on_time_rate(records=None) -> dict:
+def on_time_rate(records: QuerySet[PublicationRecord] | None = None) -> dict[str, Any]:
     """{published, on_time, overdue_published, rate} over first publications."""
     qs = records if records is not None else PublicationRecord.objects.all()
     published = qs.filter(first_published_on__isnull=False, deadline__isnull=False)
@@ -435,7 +450,7 @@ def on_time_rate(records=None) -> dict:
     }
 
 
-def _can_read_export(user: User, stored) -> bool:
+def _can_read_export(user: User, stored: StoredFile) -> bool:
     """A batch's files hold every row of the batch: only a user who may see all of them (the
     same rule as the download links on the batch page) may download them."""
     if not (user.is_authenticated and user.has_role(*BUSINESS_READERS)):
@@ -444,7 +459,7 @@ def _can_read_export(user: User, stored) -> bool:
     return batch is not None and batch_is_whole(user, batch)
 
 
-def _can_read_feedback(user: User, stored) -> bool:
+def _can_read_feedback(user: User, stored: StoredFile) -> bool:
     return user.is_authenticated and user.has_role(*SEND_ROLES, Role.SECTION_HEAD, Role.DISCIPLINE)
 
 
