@@ -7,6 +7,7 @@ import datetime
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -118,14 +119,14 @@ def frequency_exclusions(*, task: Task, year: int) -> dict[int, str]:
     return out
 
 
-def last_inspected(enterprise_ids) -> dict[int, datetime.date]:
+def last_inspected(enterprise_ids: Iterable[int]) -> dict[int, datetime.date]:
     out = {}
     for enterprise_id, at in (
         DrawSelection.objects.filter(draw__status__in=LIVE, enterprise_id__in=enterprise_ids)
         .order_by("enterprise_id", "draw__completed_at")
         .values_list("enterprise_id", "draw__completed_at")
     ):
-        out[enterprise_id] = at.date()  # type: ignore[union-attr]  # live draws are completed
+        out[enterprise_id] = at.date()
     return out
 
 
@@ -242,7 +243,9 @@ def live_draw(task: Task) -> Draw | None:
     return draw_list(task=task).filter(status__in=[Draw.Status.COMMITTED, *LIVE]).first()
 
 
-def draw_replacements(draw: Draw, *, until=None) -> list[DrawReplacement]:
+def draw_replacements(
+    draw: Draw, *, until: datetime.datetime | None = None
+) -> list[DrawReplacement]:
     qs = DrawReplacement.objects.filter(selection__draw=draw)
     if until is not None:
         qs = qs.filter(made_at__lte=until)
@@ -294,7 +297,7 @@ def draw_teams(draw: Draw) -> list[dict[str, Any]]:
     return out
 
 
-def draw_document(draw: Draw, *, until=None) -> dict[str, Any]:
+def draw_document(draw: Draw, *, until: datetime.datetime | None = None) -> dict[str, Any]:
     """draw.json: the document computed at the draw plus replacements and the void, if any
     (``until``: only the replacements made by then — the teams as they were at that moment)."""
     document = dict(draw.document or {})
@@ -427,7 +430,7 @@ def draw_public_verification(draw: Draw) -> dict[str, Any]:
     check as ``verify_draw`` and the draw page (``draw_verification``), cached per draw for
     ``PUBLIC_VERIFICATION_SECONDS`` so the page says when it was last checked."""
     key = PUBLIC_VERIFICATION_KEY.format(draw.pk)
-    result = cache.get(key)
+    result: dict[str, Any] | None = cache.get(key)
     if result is None:
         try:
             problems = draw_verification(draw)
@@ -455,11 +458,11 @@ def joint_visit_candidates(*, selection: DrawSelection) -> list[DrawSelection]:
     )
 
 
-def _frozen_pool(draw: Draw) -> dict[str, dict]:
+def _frozen_pool(draw: Draw) -> dict[str, dict[str, Any]]:
     return {r["staff_number"]: r for r in engine.parse_inspectors(bytes(draw.inspectors_manifest))}
 
 
-def joint_visit_plan(*, group, until=None) -> dict[str, Any]:
+def joint_visit_plan(*, group: Any, until: datetime.datetime | None = None) -> dict[str, Any]:
     """The inputs of a joint-visit merge, all from frozen records so anyone can recompute it
     (``engine.joint_visit_merge``): the earliest draw's team for the enterprise (as it was at
     ``until``, i.e. after the replacements made by then) with its members' qualifications from
@@ -582,7 +585,7 @@ def draw_progress(draw: Draw) -> dict[str, Any] | None:
     }
 
 
-def draw_events(draw: Draw, event_type: str):
+def draw_events(draw: Draw, event_type: str) -> QuerySet[AuditEvent]:
     """The draw's audit events of one type, newest first."""
     return AuditEvent.objects.filter(
         event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)

@@ -583,10 +583,10 @@ def draw_perform_queue_state(draw: Draw) -> dict:
     ):
         return state
     last = selectors.draw_events(draw, "draw.perform_requeued").first()
-    failed = selectors.draw_events(draw, "draw.perform_enqueue_failed")
+    failures = selectors.draw_events(draw, "draw.perform_enqueue_failed")
     if last is not None:
-        failed = failed.filter(seq__gt=last.seq)
-    failed = failed.first()
+        failures = failures.filter(seq__gt=last.seq)
+    failed = failures.first()
     queued_at = last.occurred_at if last is not None else draw.perform_requested_at
     state["failed"] = failed.reason if failed is not None else ""
     state["requeue"] = bool(failed) or timezone.now() - queued_at >= PERFORM_STALLED_AFTER
