@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_events_for_object
+from core.params import param_text
 from core.permissions import ALL_ROLES, role_required
 
 from .forms import LoginForm, PasswordChangeForm, RoleForm, SectionForm, UserForm
@@ -98,7 +99,7 @@ def password_change(request):
 @role_required(*USER_ADMINS)
 def user_list(request):
     users = User.objects.select_related("section").prefetch_related("groups").order_by("username")
-    query = request.GET.get("q", "").strip()
+    query = param_text(request.GET, "q")
     if query:
         users = users.filter(full_name__contains=query) | users.filter(username__contains=query)
     page = Paginator(users, 50).get_page(request.GET.get("page"))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from core.paging import rows_and_more
+from core.params import param_date, param_int, param_text
 from core.pdf import pdf_response, render_pdf
 from core.permissions import role_required
 
@@ -24,17 +25,10 @@ LOG_READERS = (Role.AUDIT_ADMIN, Role.DISCIPLINE)
 PAGE_SIZE = 50
 
 
-def _parse_date(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _period(request, default_days: int = 30) -> tuple[date, date]:
     today = timezone.localdate()
-    end = _parse_date(request.GET.get("to", "")) or today
-    start = _parse_date(request.GET.get("from", "")) or end - timedelta(days=default_days - 1)
+    end = param_date(request.GET, "to") or today
+    start = param_date(request.GET, "from") or end - timedelta(days=default_days - 1)
     return (start, end) if start <= end else (end, start)
 
 
@@ -48,10 +42,10 @@ def event_list(request):
     """The whole log, newest first. Keyset pagination on the sequence number: no COUNT(*) of the
     table and no deep OFFSET, however long the log grows."""
     events = AuditEvent.objects.order_by("-seq")
-    event_type = request.GET.get("type", "").strip()
-    actor = request.GET.get("actor", "").strip()
-    object_type = request.GET.get("object_type", "").strip()
-    object_id = request.GET.get("object_id", "").strip()
+    event_type = param_text(request.GET, "type")
+    actor = param_text(request.GET, "actor")
+    object_type = param_text(request.GET, "object_type")
+    object_id = param_text(request.GET, "object_id")
     if event_type:
         events = events.filter(event_type__startswith=event_type)
     if actor:
@@ -60,9 +54,9 @@ def event_list(request):
         events = events.filter(object_type__in=object_type_names(object_type))
     if object_id:
         events = events.filter(object_id=object_id)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        events = events.filter(seq__lt=int(before))
+    before = param_int(request.GET, "before")
+    if before is not None:
+        events = events.filter(seq__lt=before)
     rows, has_next = rows_and_more(events, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("before", None)

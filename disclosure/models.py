@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.bounds import REASON_TEXT, REPORT_TEXT
+
 __all__ = [
     "ExportBatch",
     "ExportBatchItem",
@@ -192,7 +194,7 @@ class PublicationVersion(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status, default=Status.APPROVED)
     result_text = models.CharField("检查结果", max_length=500)
     is_correction = models.BooleanField("更正", default=False)
-    reason = models.TextField("更正原因", blank=True)
+    reason = models.TextField("更正原因", max_length=REASON_TEXT, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="录入人",
@@ -368,7 +370,7 @@ class Objection(models.Model):
         related_name="objections",
     )
     received_on = models.DateField("收到日期")
-    content = models.TextField("异议内容")
+    content = models.TextField("异议内容", max_length=REPORT_TEXT)
     status = models.CharField("状态", max_length=10, choices=Status, default=Status.RECEIVED)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -379,7 +381,7 @@ class Objection(models.Model):
     )
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
     recheck_on = models.DateField("复查日期", null=True, blank=True)
-    recheck_result = models.TextField("复查结论", blank=True)
+    recheck_result = models.TextField("复查结论", max_length=REPORT_TEXT, blank=True)
     changes_result = models.BooleanField("复查改变结果", default=False)
     recheck_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

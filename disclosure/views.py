@@ -18,9 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import BUSINESS_READERS, Role
+from core.bounds import DATE_VALIDATORS, REASON_TEXT, REPORT_TEXT
 from core.errors import error_messages
 from core.mail import email_status
 from core.paging import bounded_page, capped_count
+from core.params import param_choice, param_text
 from core.permissions import role_required
 
 from . import selectors as sel
@@ -37,6 +39,7 @@ PAGE_SIZE = 50
 
 class BatchForm(forms.Form):
     since = forms.DateField(
+        validators=DATE_VALIDATORS,
         label="抽查完成日期起",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -52,22 +55,34 @@ class FeedbackForm(forms.Form):
 
 
 class PublishedForm(forms.Form):
-    published_on = forms.DateField(label="公示日期", widget=forms.DateInput(attrs={"type": "date"}))
+    published_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="公示日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class CorrectionForm(forms.Form):
     result_text = forms.CharField(label="更正后的检查结果", max_length=500)
-    reason = forms.CharField(label="更正原因", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="更正原因", max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ObjectionForm(forms.Form):
-    received_on = forms.DateField(label="收到日期", widget=forms.DateInput(attrs={"type": "date"}))
-    content = forms.CharField(label="异议内容", widget=forms.Textarea(attrs={"rows": 3}))
+    received_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="收到日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    content = forms.CharField(
+        label="异议内容", max_length=REPORT_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class RecheckForm(forms.Form):
-    recheck_on = forms.DateField(label="复查日期", widget=forms.DateInput(attrs={"type": "date"}))
-    conclusion = forms.CharField(label="复查结论", widget=forms.Textarea(attrs={"rows": 2}))
+    recheck_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="复查日期", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    conclusion = forms.CharField(
+        label="复查结论", max_length=REPORT_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
     new_result_text = forms.CharField(
         label="更正后的检查结果",
         max_length=500,
@@ -117,12 +132,12 @@ def publication_list(request):
     user = request.user
     scoped = sel.records_for(user)
     qs = scoped.select_related("current_version", "section")
-    key = request.GET.get("f", "")
-    if key in FILTERS:
-        qs = qs.filter(FILTERS[key])
-    elif key == "corrections":
+    key = param_choice(request.GET, "f", (*FILTERS, "corrections"))
+    if key == "corrections":
         qs = qs.filter(sel.records_with_pending_correction())
-    q = request.GET.get("q", "").strip()
+    elif key:
+        qs = qs.filter(FILTERS[key]).distinct()
+    q = param_text(request.GET, "q")
     if q:
         qs = qs.filter(
             Q(enterprise_name__contains=q) | Q(uscc__iexact=q) | Q(task_number__contains=q)
@@ -420,7 +435,7 @@ def public_results(request):
         "published_on",
         "check_end",
     )
-    q = request.GET.get("q", "").strip()[:100]
+    q = param_text(request.GET, "q")
     if q:
         qs = qs.filter(Q(enterprise_name__contains=q) | Q(uscc__iexact=q))
     page = Paginator(qs.order_by("-published_on", "task_number", "uscc", "check_item"), 50)

@@ -4,9 +4,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Section
+from core.bounds import DateBoundsMixin, single_line
 
 from .importers import _split
 from .models import (
+    ONE_LINE_FIELDS,
     CheckItem,
     CheckMethod,
     Enterprise,
@@ -72,6 +74,9 @@ class EnterpriseForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        for name in ONE_LINE_FIELDS:
+            if data.get(name):
+                data[name] = single_line(data[name])
         check = uscc_check(data.get("uscc") or "")
         if check.warning and not (data.get("uscc_override_reason") or "").strip():
             self.add_error("uscc_override_reason", check.warning)
@@ -102,14 +107,14 @@ class EnterpriseForm(forms.ModelForm):
         pass
 
 
-class RiskAssessmentForm(forms.ModelForm):
+class RiskAssessmentForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = RiskAssessment
         fields = ["tier", "effective_date", "source", "reason"]
         widgets = {"effective_date": forms.DateInput(attrs={"type": "date"})}
 
 
-class LicenceForm(forms.ModelForm):
+class LicenceForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Licence
         fields = ["licence_type", "number", "issued_on", "expires_on", "issuer"]
@@ -168,6 +173,7 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(
         label="名称或代码",
         required=False,
+        max_length=100,
         widget=forms.TextInput(
             attrs={"type": "search", "placeholder": "企业名称或统一社会信用代码"}
         ),

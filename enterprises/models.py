@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bounds import NOTE_TEXT, REPORT_TEXT, RULE_TEXT
+
 from .uscc import uscc_check
 
 
@@ -18,6 +20,17 @@ def group_name_normalise(value) -> str:
     """The form a group name (所属集团) is stored and matched in: trimmed, inner runs of
     whitespace (also U+3000) collapsed to one space — what the import's text cleaning does."""
     return " ".join(str(value or "").split())
+
+
+# The register's names and addresses: one line each (issue 21 item 9).
+ONE_LINE_FIELDS = (
+    "name",
+    "legal_representative",
+    "contact_person",
+    "contact_phone",
+    "registered_address",
+    "business_address",
+)
 
 
 class RiskTier(models.TextChoices):
@@ -168,7 +181,7 @@ class Enterprise(models.Model):
         related_name="enterprises",
         db_index=False,
     )
-    remarks = models.TextField("备注", blank=True)
+    remarks = models.TextField("备注", max_length=NOTE_TEXT, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -264,16 +277,16 @@ class CheckItem(models.Model):
 
     code = models.CharField("事项编码", max_length=32, unique=True)
     name = models.CharField("事项名称", max_length=200)
-    sub_items = models.TextField("抽查子项", blank=True)
-    legal_basis = models.TextField("抽查依据")
+    sub_items = models.TextField("抽查子项", max_length=REPORT_TEXT, blank=True)
+    legal_basis = models.TextField("抽查依据", max_length=RULE_TEXT)
     inspecting_body = models.CharField(
         "抽查主体", max_length=100, default="舞钢市工业信息化和商务局"
     )
     object_scope = models.CharField("抽查对象", max_length=255, blank=True)
     trades = models.ManyToManyField(Trade, verbose_name="适用行业", related_name="check_items")
     licence_types = models.JSONField("适用许可证类型", default=list, blank=True)
-    content = models.TextField("检查内容", blank=True)
-    key_points = models.TextField("检查要点", blank=True)
+    content = models.TextField("检查内容", max_length=RULE_TEXT, blank=True)
+    key_points = models.TextField("检查要点", max_length=RULE_TEXT, blank=True)
     methods = models.JSONField("检查方式", default=list, help_text="CheckMethod 代码列表")
     default_ratio = models.DecimalField(
         "默认抽查比例", max_digits=5, decimal_places=4, null=True, blank=True
@@ -320,6 +333,7 @@ class ImportBatch(models.Model):
         "tiers": "风险等级评定",
         "licences": "许可证",
         "check_items": "随机抽查事项",
+        "inspectors": "执法检查人员名录",  # the roster's pending file (inspectors.services)
     }
 
     kind = models.CharField("类型", max_length=32)

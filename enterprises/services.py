@@ -17,12 +17,22 @@ from django.utils import timezone
 
 from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
+from core.bounds import single_line
 from core.spreadsheets import Preview, SpreadsheetError, run_preview, stream_preview, upload_check
 from core.uploads import safe_filename
 
 from . import selectors
 from .importers import IMPORTERS
-from .models import CheckItem, Enterprise, ImportBatch, Licence, RiskAssessment, Township, Trade
+from .models import (
+    ONE_LINE_FIELDS,
+    CheckItem,
+    Enterprise,
+    ImportBatch,
+    Licence,
+    RiskAssessment,
+    Township,
+    Trade,
+)
 from .signals import register_changed
 from .uscc import uscc_check
 
@@ -73,6 +83,9 @@ def enterprise_save(
 ) -> Enterprise:
     """Create (``enterprise`` None) or update an enterprise from cleaned form data."""
     data = dict(data)
+    for name in ONE_LINE_FIELDS:  # a name typed with line breaks is stored on one line
+        if isinstance(data.get(name), str):
+            data[name] = single_line(data[name])
     data["uscc"] = uscc_validate(
         uscc=data["uscc"], override_reason=data.get("uscc_override_reason", "")
     )
@@ -368,6 +381,15 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
         upload_check(IMPORTERS[kind](), data, max_bytes=settings.UPLOAD_MAX_BYTES, parse=parse)
     except SpreadsheetError as exc:
         raise ValidationError(f"文件“{name}”未接收：{exc}") from None
+    return import_file_keep(
+        actor=actor, kind=kind, name=name, data=data, status=ImportBatch.Status.QUEUED
+    )
+
+
+def import_file_keep(*, actor, kind: str, name: str, data: bytes, status: str) -> ImportBatch:
+    """Keep an upload that passed its checks as an ``ImportBatch`` of ``kind`` with its file
+    under ``MEDIA_ROOT/imports``: one place for every import's pending file, so the daily
+    ``import_files_prune`` removes any that is never confirmed (the roster's too)."""
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.upload"
@@ -379,7 +401,7 @@ def import_batch_create(*, actor, kind: str, upload) -> ImportBatch:
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
             created_by=actor,
-            status=ImportBatch.Status.QUEUED,
+            status=status,
         )
         # Written last, inside the transaction: a failed write leaves no row either.
         path.write_bytes(data)
@@ -477,25 +499,36 @@ def import_batch_preview(*, batch_id: int) -> None:
         )
 
 
-def import_batch_apply(*, batch_id: int, actor=None) -> None:
-    """Write a previewed batch. ``actor`` (None: the background run of a batch its uploader
-    confirmed) must be the uploader: a batch is confirmed only by the person who uploaded it."""
-    batch = ImportBatch.objects.select_related("created_by", "confirmed_by").get(pk=batch_id)
-    if actor is not None and actor.pk != batch.created_by_id:
-        raise PermissionDenied(
-            f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+def import_batch_apply(*, batch_id: int, actor=None) -> bool:
+    """Write a previewed (or queued) batch; False when another confirmation got it first.
+    ``actor`` (None: the background run of a batch its uploader confirmed) must be the
+    uploader: a batch is confirmed only by the person who uploaded it.
+
+    The batch row is locked while its state is checked and set to running, so of several
+    simultaneous confirmations exactly one writes (the others wait for the lock, then see
+    the batch running or applied) — none reaches the database's unique constraints."""
+    with transaction.atomic():
+        batch = (
+            ImportBatch.objects.select_for_update(of=("self",))
+            .select_related("created_by", "confirmed_by")
+            .get(pk=batch_id)
         )
-    if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
-        return
-    ImportBatch.objects.filter(pk=batch_id).update(
-        status=ImportBatch.Status.RUNNING,
-        progress=5,
-        rows_read=0,
-        heartbeat_at=Now(),
-        confirmed_by=actor or batch.confirmed_by or batch.created_by,
-    )
+        if actor is not None and actor.pk != batch.created_by_id:
+            raise PermissionDenied(
+                f"导入批次“{batch.filename}”由{batch.created_by.display_name}上传，只有上传人可以确认导入。"
+            )
+        if batch.status not in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.QUEUED):
+            return False
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.RUNNING,
+            progress=5,
+            rows_read=0,
+            heartbeat_at=Now(),
+            confirmed_by=actor or batch.confirmed_by or batch.created_by,
+        )
     with _fail_batch_on_crash(batch_id):
         _import_batch_write(batch, actor=actor)
+    return True
 
 
 def _import_batch_write(batch: ImportBatch, *, actor) -> None:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role
 from audit.selectors import audit_events_for_object
 from core.paging import page_of
+from core.params import param_choice, param_text
 from core.permissions import READERS, role_required
 from core.spreadsheets import OUTCOME_LABELS
 
@@ -58,8 +59,8 @@ def enterprise_list(request):
     qs = selectors.enterprise_search(params=params, on=today).select_related("township")
     rows, next_after, prev_before = selectors.keyset_page(
         qs,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
+        after=param_text(request.GET, "after"),
+        before=param_text(request.GET, "before"),
         size=PAGE_SIZE,
     )
     tiers = selectors.tier_of_day(on=today, enterprise_ids=[e.pk for e in rows])
@@ -184,14 +185,16 @@ def enterprise_export_view(request):
 
 @role_required(*READERS)
 def check_item_list(request):
-    items = selectors.check_items(params=request.GET)
+    q = param_text(request.GET, "q")
+    status = param_choice(request.GET, "status", CheckItem.Status.values)
+    items = selectors.check_items(params={"q": q, "status": status})
     labels = dict(CheckMethod.choices)
     for item in items:
         item.method_labels = [labels.get(m, m) for m in item.methods]
     return render(
         request,
         "enterprises/check_item_list.html",
-        {"items": items, "can_edit": _can_edit(request.user), "q": request.GET.get("q", "")},
+        {"items": items, "can_edit": _can_edit(request.user), "q": q},
     )
 
 
@@ -287,7 +290,11 @@ def import_start(request, kind):
 
 
 def _batch_for(request, pk) -> ImportBatch:
-    return selectors.import_batch_for(request.user, pk)
+    # The registers' batches only (the roster's, kind "inspectors", have their own screens), and
+    # only the user's own uploads: another's batch answers 404.
+    return get_object_or_404(
+        selectors.import_batches_for(request.user).filter(kind__in=IMPORTERS), pk=pk
+    )
 
 
 @role_required(*EDITORS)
@@ -334,16 +341,19 @@ def import_confirm(request, pk):
         messages.error(request, "该批次不能确认导入（有错误或已处理）。")
         return redirect("enterprises:import_preview", pk)
     if batch.size <= SYNC_MAX_BYTES:
-        services.import_batch_apply(batch_id=batch.pk, actor=request.user)
+        applied = services.import_batch_apply(batch_id=batch.pk, actor=request.user)
         batch.refresh_from_db()
-        if batch.status == ImportBatch.Status.APPLIED:
+        if not applied:
+            messages.error(request, _("该批次已由另一次确认开始导入，本次未重复导入。"))
+        elif batch.status == ImportBatch.Status.APPLIED:
             messages.success(request, f"导入完成：{batch.message}。")
         else:
             messages.error(request, f"导入失败：{batch.message}")
-    else:
-        ImportBatch.objects.filter(pk=pk).update(
-            status=ImportBatch.Status.QUEUED, progress=0, confirmed_by=request.user
-        )
+    elif ImportBatch.objects.filter(pk=pk, status=ImportBatch.Status.PREVIEWED).update(
+        status=ImportBatch.Status.QUEUED, progress=0, confirmed_by=request.user
+    ):
         import_batch_run.delay(batch.pk, "apply")
         messages.success(request, "已开始在后台导入，请稍候。")
+    else:
+        messages.error(request, _("该批次已由另一次确认开始导入，本次未重复导入。"))
     return redirect("enterprises:import_preview", pk)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from core.bounds import DATE_VALIDATORS, DateBoundsMixin, single_line
 from enterprises.forms import DatalistInput
 from enterprises.models import (
     CheckItem,
@@ -34,7 +35,7 @@ def qualification_field(label="专业资质"):
     )
 
 
-class InspectorForm(forms.ModelForm):
+class InspectorForm(DateBoundsMixin, forms.ModelForm):
     id_number = forms.CharField(label="身份证号", max_length=18, required=False)
     professional_qualifications = qualification_field()
 
@@ -61,6 +62,9 @@ class InspectorForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["id_number"].initial = self.instance.id_number
 
+    def clean_name(self):
+        return single_line(self.cleaned_data["name"])
+
     def clean_id_number(self):
         value = self.cleaned_data["id_number"].strip().upper()
         if value and not crypto.id_number_is_valid(value):
@@ -72,7 +76,7 @@ class InspectorForm(forms.ModelForm):
         return {name: data[name] for name in self.Meta.fields}
 
 
-class StatusPeriodForm(forms.ModelForm):
+class StatusPeriodForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = StatusPeriod
         fields = ["status", "start", "end", "reason"]
@@ -86,11 +90,13 @@ class StatusPeriodForm(forms.ModelForm):
 
 
 class StatusEndForm(forms.Form):
-    end = forms.DateField(label="结束日期（含当日）", widget=DateInput())
+    end = forms.DateField(
+        validators=DATE_VALIDATORS, label="结束日期（含当日）", widget=DateInput()
+    )
     reason = forms.CharField(label="事由", max_length=200, required=False)
 
 
-class CertificateForm(forms.ModelForm):
+class CertificateForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Certificate
         fields = ["cert_type", "number", "issued_on", "expires_on", "issuer", "revoked_on"]
@@ -101,14 +107,14 @@ class CertificateForm(forms.ModelForm):
         }
 
 
-class TrainingForm(forms.ModelForm):
+class TrainingForm(DateBoundsMixin, forms.ModelForm):
     class Meta:
         model = Training
         fields = ["course", "held_on", "hours", "provider", "certificate"]
         widgets = {"held_on": DateInput()}
 
 
-class RecusalForm(forms.ModelForm):
+class RecusalForm(DateBoundsMixin, forms.ModelForm):
     enterprise_uscc = forms.CharField(
         label="回避企业（统一社会信用代码）",
         max_length=18,
@@ -155,11 +161,13 @@ class RecusalForm(forms.ModelForm):
 
 
 class RecusalEndForm(forms.Form):
-    ended_on = forms.DateField(label="终止日期（当日起不再回避）", widget=DateInput())
+    ended_on = forms.DateField(
+        validators=DATE_VALIDATORS, label="终止日期（当日起不再回避）", widget=DateInput()
+    )
     end_reason = forms.CharField(label="终止理由", max_length=200)
 
 
-class ExpertForm(forms.ModelForm):
+class ExpertForm(DateBoundsMixin, forms.ModelForm):
     professional_qualifications = qualification_field()
 
     class Meta:
@@ -171,7 +179,7 @@ class ExpertForm(forms.ModelForm):
         widgets = {"valid_from": DateInput(), "valid_until": DateInput()}
 
 
-class AgencyForm(forms.ModelForm):
+class AgencyForm(DateBoundsMixin, forms.ModelForm):
     professional_qualifications = qualification_field()
 
     class Meta:
@@ -188,8 +196,8 @@ class ImportForm(forms.Form):
 
 
 class EligibilityForm(forms.Form):
-    start = forms.DateField(label="检查期开始", widget=DateInput())
-    end = forms.DateField(label="检查期结束", widget=DateInput())
+    start = forms.DateField(validators=DATE_VALIDATORS, label="检查期开始", widget=DateInput())
+    end = forms.DateField(validators=DATE_VALIDATORS, label="检查期结束", widget=DateInput())
     check_items = forms.ModelMultipleChoiceField(
         label="检查事项", queryset=CheckItem.objects.none(), widget=forms.CheckboxSelectMultiple
     )

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.append_only import append_only_refusal
+from core.bounds import NOTE_TEXT
 from enterprises.models import ProfessionalQualification, group_name_normalise
 
 from . import crypto
@@ -61,7 +62,7 @@ class Inspector(models.Model):
     max_checks_per_year = models.PositiveSmallIntegerField(
         "每年最多检查户数", null=True, blank=True, help_text="留空则用系统默认值"
     )
-    remarks = models.TextField("备注", blank=True)
+    remarks = models.TextField("备注", max_length=NOTE_TEXT, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

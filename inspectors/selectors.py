@@ -14,12 +14,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from enterprises.models import (
     CheckItem,
     Enterprise,
+    ImportBatch,
     ProfessionalQualification,
     group_name_normalise,
 )
@@ -465,3 +468,15 @@ def training_by_year(*, year: int) -> list[dict]:
             }
         )
     return rows
+
+
+ROSTER_KIND = "inspectors"  # the roster's ImportBatch kind (enterprises.ImportBatch.KIND_TITLES)
+
+
+def roster_import_batch_for(user, value) -> ImportBatch:
+    """The roster import batch with id ``value`` if ``user`` uploaded it, else 404 (another
+    administrator's upload is not revealed; an id that is not ASCII digits is a 404 too)."""
+    value = str(value or "")
+    if not (value.isascii() and value.isdigit()):
+        raise Http404
+    return get_object_or_404(ImportBatch, pk=int(value), kind=ROSTER_KIND, created_by_id=user.pk)

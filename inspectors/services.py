@@ -5,7 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,13 +15,14 @@ from accounts.roles import Role
 from audit.services import audit_record, changes_between, model_snapshot
 from core.services import notification_send
 from core.spreadsheets import SpreadsheetError, run_preview, stream_preview, upload_check
-from core.uploads import file_open, file_purpose, file_store, safe_filename, validate_upload
-from enterprises.models import group_name_normalise
+from core.uploads import file_purpose, safe_filename, validate_upload
+from enterprises.models import ImportBatch, group_name_normalise
+from enterprises.services import import_file_keep
 
 from . import crypto
 from .importers import InspectorImporter
 from .models import Agency, Certificate, Expert, Inspector, Recusal, StatusPeriod, Training
-from .selectors import certificates_expiring
+from .selectors import ROSTER_KIND, certificates_expiring
 
 INSPECTOR_FIELDS = [
     "staff_number", "name", "user_id", "section_id", "mobile", "position", "joined_on",
@@ -263,10 +264,12 @@ class ImportRefused(Exception):
 ROSTER_PREVIEW_ROWS = 500  # rows shown on the preview page (all rows are counted)
 
 
-def roster_upload_store(*, actor, upload):
-    """Check a roster upload as a whole and only then store it (``StoredFile``): a refused file
-    leaves no file and no row. Size and type by content first, then ``upload_check`` (zip guards,
-    no DTD, the workbook opens, header, no formula, row count)."""
+def roster_upload_store(*, actor, upload) -> ImportBatch:
+    """Check a roster upload as a whole and only then keep it as an ``ImportBatch`` of the
+    roster's kind, bound to ``actor``: a refused file leaves no file and no row; a kept one that
+    is never confirmed is removed by the daily ``import_files_prune`` like every import's.
+    Size and type by content first, then ``upload_check`` (zip guards, no DTD, the workbook
+    opens, header, no formula, row count)."""
     name = safe_filename(upload.name)
     data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
     validate_upload(data=data, name=name, purpose=file_purpose("inspector_import"))
@@ -274,24 +277,66 @@ def roster_upload_store(*, actor, upload):
         upload_check(InspectorImporter(), data, max_bytes=settings.UPLOAD_MAX_BYTES)
     except SpreadsheetError as exc:
         raise ValidationError(f"文件“{name}”未接收：{exc}") from None
-    return file_store(upload=(name, data), purpose="inspector_import", actor=actor)
+    # Previewed in the same request (the roster is at most 10^4 rows): 已预览 from the start.
+    return import_file_keep(
+        actor=actor, kind=ROSTER_KIND, name=name, data=data, status=ImportBatch.Status.PREVIEWED
+    )
 
 
-def roster_preview(*, stored):
+def roster_preview(*, batch: ImportBatch):
     """The roster file's preview in bounded memory: counts of every row, the first errors and
     ``ROSTER_PREVIEW_ROWS`` rows for display (``stream_preview``); nothing is written. One
     chunk holds the whole file (at most ``IMPORT_MAX_ROWS["inspectors"]`` rows): the roster's
     classification compares certificates and accounts across rows, as the confirm does."""
     importer = InspectorImporter()
-    with file_open(stored) as handle:
-        return stream_preview(
-            importer,
-            handle,
-            filename=stored.original_name,
+    return stream_preview(
+        importer,
+        batch.stored_path,
+        filename=batch.filename,
+        max_bytes=settings.UPLOAD_MAX_BYTES,
+        keep_rows=ROSTER_PREVIEW_ROWS,
+        chunk_size=importer.max_rows,
+    )
+
+
+def roster_import_confirm(*, actor, batch_id: int, expected_sha256: str) -> dict:
+    """Apply the uploader's previewed roster batch (``inspector_import``: all rows or none, its
+    audit event) and end the batch 已导入. The batch is locked, so two confirmations of one file
+    import it once; the second is refused with the reason. The file stays with the applied batch
+    (the prune skips applied batches): it is the record of what was imported."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch_id, kind=ROSTER_KIND)
+        if batch.created_by_id != actor.pk:
+            raise ValidationError(
+                _("导入批次“%(file)s”只有上传人可以确认导入") % {"file": batch.filename}
+            )
+        if batch.status == ImportBatch.Status.APPLIED:
+            raise ValidationError(
+                _("导入批次“%(file)s”已导入，不能重复导入") % {"file": batch.filename}
+            )
+        if batch.status != ImportBatch.Status.PREVIEWED or not batch.stored_path:
+            reason = batch.message or batch.get_status_display()
+            raise ValidationError(
+                _("导入批次“%(file)s”不能再导入：%(reason)s")
+                % {"file": batch.filename, "reason": reason}
+            )
+        if expected_sha256 != batch.sha256:
+            raise ValidationError(_("文件与预览时不一致，请重新上传并预览"))
+        preview, written = inspector_import(
+            actor=actor,
+            source=batch.stored_path,
+            filename=batch.filename,
+            expected_sha256=batch.sha256,
             max_bytes=settings.UPLOAD_MAX_BYTES,
-            keep_rows=ROSTER_PREVIEW_ROWS,
-            chunk_size=importer.max_rows,
         )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.APPLIED,
+            confirmed_by=actor,
+            finished_at=timezone.now(),
+            counts={"counts": preview.counts, "written": written},
+            message=f"新增 {written['created']} 人，更新 {written['updated']} 人",
+        )
+    return written
 
 
 def inspector_import(
@@ -301,28 +346,37 @@ def inspector_import(
     (file sha256, counts, per-person changes with ID numbers masked). Returns (preview, counts).
     ``expected_sha256`` ties a confirmation to the file that was previewed."""
     importer = InspectorImporter()
-    with transaction.atomic():
-        preview = run_preview(importer, source, filename=filename, max_bytes=max_bytes)
-        if not preview.ok:
-            raise ImportRefused(preview)
-        if expected_sha256 and preview.sha256 != expected_sha256:
-            raise ValidationError("文件与预览时不一致，请重新上传并预览")
-        counts = preview.counts
-        if counts["new"] == 0 and counts["updated"] == 0:
-            return preview, {"created": 0, "updated": 0}
-        written = importer.apply(preview, actor=actor)
-        audit_record(
-            event_type="inspector.imported",
-            actor=actor,
-            object_type="inspectors.import",
-            object_id=preview.sha256[:16],
-            detail={
-                "filename": filename,
-                "sha256": preview.sha256,
-                "counts": counts,
-                "written": written,
-                "new": [r.key for r in preview.results if r.outcome == "new"],
-                "changes": {r.key: r.changes for r in preview.results if r.outcome == "updated"},
-            },
-        )
+    try:
+        with transaction.atomic():
+            preview = run_preview(importer, source, filename=filename, max_bytes=max_bytes)
+            if not preview.ok:
+                raise ImportRefused(preview)
+            if expected_sha256 and preview.sha256 != expected_sha256:
+                raise ValidationError("文件与预览时不一致，请重新上传并预览")
+            counts = preview.counts
+            if counts["new"] == 0 and counts["updated"] == 0:
+                return preview, {"created": 0, "updated": 0}
+            written = importer.apply(preview, actor=actor)
+            audit_record(
+                event_type="inspector.imported",
+                actor=actor,
+                object_type="inspectors.import",
+                object_id=preview.sha256[:16],
+                detail={
+                    "filename": filename,
+                    "sha256": preview.sha256,
+                    "counts": counts,
+                    "written": written,
+                    "new": [r.key for r in preview.results if r.outcome == "new"],
+                    "changes": {
+                        r.key: r.changes for r in preview.results if r.outcome == "updated"
+                    },
+                },
+            )
+    except IntegrityError as exc:
+        # A simultaneous import of the same people committed first (the roster has no batch
+        # row to lock): this one wrote nothing and says so instead of failing with a 500.
+        raise ValidationError(
+            _("另一次导入同时写入了相同的人员，本次未导入任何数据。请刷新名册核对后再导入。")
+        ) from exc
     return preview, written

@@ -1,15 +1,13 @@
 """Roster screens. 系统管理员 maintains; the business roles and 纪检派驻组 read."""
 
 import io
-import uuid
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,10 +15,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Section
 from accounts.roles import Role
-from core.models import StoredFile
 from core.paging import page_of
+from core.params import param_int, param_text
 from core.permissions import READERS, role_required
-from core.uploads import file_open
 
 from . import selectors, services
 from .forms import (
@@ -67,8 +64,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
 @role_required(*READERS)
 def inspector_list(request):
     today = timezone.localdate()
-    query = request.GET.get("q", "").strip()
-    section = Section.objects.filter(pk=request.GET.get("section") or None).first()
+    query = param_text(request.GET, "q")
+    section = Section.objects.filter(pk=param_int(request.GET, "section")).first()
     state = request.GET.get("state", "")
     rows = []
     for inspector in selectors.roster_list(query=query, section=section):
@@ -341,11 +338,7 @@ def certificate_expiring(request):
 @role_required(*READERS)
 def training_report(request):
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year") or today.year)
-    except ValueError:
-        year = today.year
-    year = min(max(year, 2000), today.year + 1)
+    year = param_int(request.GET, "year", default=today.year, minimum=2000, maximum=today.year + 1)
     return render(
         request,
         "inspectors/training_report.html",
@@ -462,22 +455,23 @@ def _attachment(response, name: str):
 @role_required(ADMIN)
 def roster_import(request):
     form = ImportForm(data=request.POST or None, files=request.FILES or None)
-    preview = stored = None
+    preview = batch = None
     if request.method == "POST" and form.is_valid():
         try:
-            stored = services.roster_upload_store(
+            batch = services.roster_upload_store(
                 actor=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            preview = services.roster_preview(stored=stored)
+            preview = services.roster_preview(batch=batch)
     elif request.method == "GET" and request.GET.get("file"):
-        # Another page of a preview: the stored file is read again (bounded, streamed).
-        stored = get_object_or_404(
-            StoredFile, pk=_uuid_or_404(request.GET["file"]), purpose="inspector_import"
-        )
-        preview = services.roster_preview(stored=stored)
+        # Another page of the uploader's preview: the kept file is read again (bounded, streamed).
+        batch = selectors.roster_import_batch_for(request.user, request.GET["file"])
+        if not batch.stored_path:  # removed by the prune (or never kept): the batch says why
+            messages.error(request, batch.message or batch.get_status_display())
+            return redirect("inspectors:import")
+        preview = services.roster_preview(batch=batch)
     kept = preview.results if preview is not None else []
     page = page_of(
         request,
@@ -491,7 +485,7 @@ def roster_import(request):
         {
             "form": form,
             "preview": preview,
-            "stored": stored,
+            "batch": batch,
             "page": page,
             "shown_all": preview is None or len(kept) >= preview.counts["total"],
         },
@@ -499,13 +493,6 @@ def roster_import(request):
 
 
 PREVIEW_PAGE_SIZE = 50  # rows of the roster preview per page
-
-
-def _uuid_or_404(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Http404 from None
 
 
 @role_required(ADMIN)
@@ -523,21 +510,11 @@ def roster_template(request):
 @role_required(ADMIN)
 def roster_import_confirm(request):
     # Only the uploader confirms their file (another administrator's upload answers 404).
-    stored = get_object_or_404(
-        StoredFile,
-        pk=request.POST.get("file_id"),
-        purpose="inspector_import",
-        uploaded_by=request.user,
-    )
+    batch = selectors.roster_import_batch_for(request.user, request.POST.get("file_id"))
     try:
-        with file_open(stored) as handle:
-            _preview, written = services.inspector_import(
-                actor=request.user,
-                source=handle,
-                filename=stored.original_name,
-                expected_sha256=request.POST.get("sha256", ""),
-                max_bytes=settings.UPLOAD_MAX_BYTES,
-            )
+        written = services.roster_import_confirm(
+            actor=request.user, batch_id=batch.pk, expected_sha256=request.POST.get("sha256", "")
+        )
     except services.ImportRefused:
         messages.error(request, "文件有错误，未导入任何数据。请修改后重新上传。")
         return redirect("inspectors:import")

@@ -7,10 +7,12 @@ import datetime
 from dataclasses import dataclass
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Section
+from core.params import MAX_DATE, MIN_DATE
 from inspections.models import Task
 
 
@@ -32,8 +34,17 @@ class Scope:
 
 
 class ScopeForm(forms.Form):
-    start = forms.DateField(label=_("起始日期"), required=False)
-    end = forms.DateField(label=_("截止日期"), required=False)
+    # The range keeps a period's arithmetic from overflowing (``to=0001-01-01``).
+    start = forms.DateField(
+        label=_("起始日期"),
+        required=False,
+        validators=[MinValueValidator(MIN_DATE), MaxValueValidator(MAX_DATE)],
+    )
+    end = forms.DateField(
+        label=_("截止日期"),
+        required=False,
+        validators=[MinValueValidator(MIN_DATE), MaxValueValidator(MAX_DATE)],
+    )
     section = forms.ModelChoiceField(
         label=_("股室"), queryset=Section.objects.filter(is_active=True), required=False
     )
@@ -51,9 +62,11 @@ class ScopeForm(forms.Form):
         super().__init__(data, **kwargs)
 
     def scope(self, *, default_days: int = 365) -> Scope:
-        """The cleaned scope; invalid or missing values fall back to the last ``default_days``."""
+        """The cleaned scope; an invalid value is treated as absent (core.params' rule) and a
+        missing period falls back to the last ``default_days``."""
         today = timezone.localdate()
-        data = self.cleaned_data if self.is_valid() else {}
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
         end = data.get("end") or today
         start = data.get("start") or end - datetime.timedelta(days=default_days - 1)
         if start > end:

@@ -2,16 +2,17 @@
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from accounts.roles import Role
 from audit.models import AuditEvent
-from core.models import StoredFile
-from enterprises.models import CheckItem, Trade
+from enterprises.models import CheckItem, ImportBatch, Trade
 from inspectors import services
 from inspectors.importers import COLUMNS, write_roster
 from inspectors.models import Certificate, Inspector
@@ -177,7 +178,7 @@ def test_browser_preview_then_confirm(client_for, refs):
     html = response.content.decode()
     assert response.status_code == 200 and "共 1 行：新增 1" in html and "确认导入" in html
     assert not Inspector.objects.exists()  # preview writes nothing
-    file_id = response.context["stored"].pk
+    file_id = response.context["batch"].pk
     sha = response.context["preview"].sha256
     bad = client.post(
         reverse("inspectors:import_confirm"), {"file_id": file_id, "sha256": "0" * 64}
@@ -220,13 +221,13 @@ def test_a_refused_roster_upload_leaves_no_file_and_no_row(
 ):
     client = client_for(Role.SYSTEM_ADMIN)
     before_files = uploads.files_under(settings.MEDIA_ROOT)
-    before_rows = StoredFile.objects.count()
+    before_rows = ImportBatch.objects.count()
     upload = io.BytesIO(build(xlsx([row()])))
     upload.name = "坏名录.xlsx"
     page = client.post(reverse("inspectors:import"), {"file": upload}).content.decode()
     assert "坏名录.xlsx" in page, label
     assert reason in page or "内容不是允许的类型" in page, label
-    assert StoredFile.objects.count() == before_rows
+    assert ImportBatch.objects.count() == before_rows
     assert uploads.files_under(settings.MEDIA_ROOT) == before_files
     assert not Inspector.objects.exists()
 
@@ -240,7 +241,7 @@ def test_roster_row_limit_refused_before_storing(client_for, refs, settings):
     upload.name = "名录.xlsx"
     page = client_for(Role.SYSTEM_ADMIN).post(reverse("inspectors:import"), {"file": upload})
     assert "超过上限 2 行" in page.content.decode()
-    assert not StoredFile.objects.filter(purpose="inspector_import").exists()
+    assert not ImportBatch.objects.filter(kind="inspectors").exists()
 
 
 def test_roster_preview_is_streamed_and_bounded(client_for, refs, monkeypatch):
@@ -291,7 +292,7 @@ def test_a_roster_of_200000_rows_is_refused_before_the_sheet_is_loaded(
     upload.name = "大名录.xlsx"
     page = client_for(Role.SYSTEM_ADMIN).post(reverse("inspectors:import"), {"file": upload})
     assert "超过上限 10000 行" in page.content.decode()
-    assert not StoredFile.objects.filter(purpose="inspector_import").exists()
+    assert not ImportBatch.objects.filter(kind="inspectors").exists()
 
 
 def test_roster_preview_is_paged(client_for, refs, users):
@@ -303,19 +304,18 @@ def test_roster_preview_is_paged(client_for, refs, users):
     admin = client_for(Role.SYSTEM_ADMIN)
     first = admin.post(reverse("inspectors:import"), {"file": upload})
     assert [r.number for r in first.context["page"].object_list] == list(range(2, 52))
-    file_id = first.context["stored"].pk
+    file_id = first.context["batch"].pk
     assert f"?file={file_id}&page=2" in first.content.decode()
     third = admin.get(reverse("inspectors:import"), {"file": file_id, "page": 3})
     assert [r.key for r in third.context["page"].object_list] == [
         f"WG{i:03}" for i in range(100, 120)
     ]
     assert third.context["preview"].counts["total"] == 120
-    assert admin.get(reverse("inspectors:import"), {"file": "not-a-uuid"}).status_code == 404
+    for bad in ("not-a-number", "²", "9" * 30):
+        assert admin.get(reverse("inspectors:import"), {"file": bad}).status_code == 404
     # Another role, and nobody logged in, see no preview.
     response = client_for(Role.SECTION_STAFF).get(reverse("inspectors:import"), {"file": file_id})
     assert response.status_code == 403
-    from django.test import Client
-
     anonymous = Client().get(reverse("inspectors:import"), {"file": file_id})
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
@@ -337,3 +337,132 @@ def test_the_preview_finds_a_certificate_repeated_far_apart_like_the_confirm(
     response = client_for(Role.SYSTEM_ADMIN).post(reverse("inspectors:import"), {"file": upload})
     assert "与人员 WG000 的执法证号重复" in response.content.decode()
     assert not response.context["preview"].ok
+
+
+# --- the pending roster file is an import batch: bound to its uploader, pruned when abandoned ---
+
+
+def _upload(client, rows, name="名录.xlsx"):
+    upload = io.BytesIO(xlsx(rows))
+    upload.name = name
+    response = client.post(reverse("inspectors:import"), {"file": upload})
+    return response.context["batch"], response.context["preview"].sha256
+
+
+def test_a_roster_upload_is_previewed_and_confirmed_only_by_its_uploader(
+    client_for, refs, make_user
+):
+    client = client_for(Role.SYSTEM_ADMIN)
+    batch, sha = _upload(client, [row()])
+    assert batch.kind == "inspectors" and batch.status == ImportBatch.Status.PREVIEWED
+    other = Client()
+    other.force_login(make_user(Role.SYSTEM_ADMIN, username="admin2"))
+    assert other.get(reverse("inspectors:import"), {"file": batch.pk}).status_code == 404
+    confirm = reverse("inspectors:import_confirm")
+    assert other.post(confirm, {"file_id": batch.pk, "sha256": sha}).status_code == 404
+    # The registers' import screens do not open the roster's batch either.
+    preview = reverse("enterprises:import_preview", args=[batch.pk])
+    assert client_for(Role.SECTION_STAFF).get(preview).status_code == 404
+    assert not Inspector.objects.exists()
+    assert client.post(confirm, {"file_id": batch.pk, "sha256": sha}).status_code == 302
+    batch.refresh_from_db()
+    assert (
+        batch.status == ImportBatch.Status.APPLIED and batch.confirmed_by_id == batch.created_by_id
+    )
+    assert Inspector.objects.count() == 1
+    assert AuditEvent.objects.filter(event_type="inspector.imported").count() == 1
+
+
+def test_a_roster_batch_is_imported_once(client_for, refs):
+    client = client_for(Role.SYSTEM_ADMIN)
+    batch, sha = _upload(client, [row()])
+    confirm = reverse("inspectors:import_confirm")
+    client.post(confirm, {"file_id": batch.pk, "sha256": sha})
+    again = client.post(confirm, {"file_id": batch.pk, "sha256": sha}, follow=True)
+    assert "导入批次“名录.xlsx”已导入，不能重复导入" in again.content.decode()
+    assert AuditEvent.objects.filter(event_type="inspector.imported").count() == 1
+
+
+def test_abandoned_roster_uploads_are_removed_after_their_age(client_for, refs):
+    """Issue 21 item 5: the daily prune removes the file of a roster upload never confirmed,
+    like every import's; a younger one and a confirmed one keep their files."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from enterprises.tasks import import_files_remove_abandoned
+
+    client = client_for(Role.SYSTEM_ADMIN)
+    abandoned, abandoned_sha = _upload(client, [row()], name="放弃.xlsx")
+    young, _ = _upload(client, [row()], name="新.xlsx")
+    confirmed, confirmed_sha = _upload(client, [row()], name="已导入.xlsx")
+    client.post(
+        reverse("inspectors:import_confirm"), {"file_id": confirmed.pk, "sha256": confirmed_sha}
+    )
+    hours = settings.IMPORT_FILE_MAX_AGE_HOURS
+    ImportBatch.objects.filter(pk__in=[abandoned.pk, confirmed.pk]).update(
+        created_at=timezone.now() - timedelta(hours=hours + 1)
+    )
+    paths = {b.pk: Path(b.stored_path) for b in (abandoned, young, confirmed)}
+    assert all(p.exists() for p in paths.values())
+
+    assert import_files_remove_abandoned() == 1
+    assert not paths[abandoned.pk].exists()
+    assert paths[young.pk].exists() and paths[confirmed.pk].exists()
+    abandoned.refresh_from_db()
+    assert abandoned.status == ImportBatch.Status.FAILED and abandoned.stored_path == ""
+    assert f"超过 {hours} 小时未确认导入，文件已删除" in abandoned.message
+    # Its preview page and its confirm now say why, and nothing is imported.
+    page = client.get(reverse("inspectors:import"), {"file": abandoned.pk}, follow=True)
+    assert f"超过 {hours} 小时未确认导入" in page.content.decode()
+    refused = client.post(
+        reverse("inspectors:import_confirm"),
+        {"file_id": abandoned.pk, "sha256": abandoned_sha},
+        follow=True,
+    )
+    assert f"导入批次“放弃.xlsx”不能再导入：超过 {hours} 小时未确认导入" in refused.content.decode()
+    assert Inspector.objects.count() == 1  # the confirmed file's one row only
+    assert import_files_remove_abandoned() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_roster_batch_at_once_import_it_once(users, refs):
+    """Issue 21 item 8: simultaneous confirmations gave a 500; the batch is locked, so one
+    imports and the other is told the batch was imported."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    admin = users[Role.SYSTEM_ADMIN]
+    batch = services.roster_upload_store(
+        actor=admin, upload=SimpleUploadedFile("名录.xlsx", xlsx([row()]))
+    )
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        try:
+            barrier.wait()
+            services.roster_import_confirm(
+                actor=admin, batch_id=batch.pk, expected_sha256=batch.sha256
+            )
+            results.append("ok")
+        except Exception as exc:  # a 500-style error too must show in the result
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("ok") == 1 and len(results) == 2, results
+    (refused,) = [r for r in results if r != "ok"]
+    assert isinstance(refused, ValidationError) and "已导入，不能重复导入" in str(refused)
+    assert Inspector.objects.count() == 1
+    assert AuditEvent.objects.filter(event_type="inspector.imported").count() == 1

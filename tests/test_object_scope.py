@@ -20,7 +20,6 @@ from django.utils import timezone
 from accounts.roles import Role
 from approvals.models import ApprovalRequest
 from approvals.services import approval_decide
-from core.uploads import file_store
 from disclosure import services as disclosure
 from disclosure.models import ExportBatch
 from enterprises import services as enterprises
@@ -29,8 +28,11 @@ from enterprises.models import Enterprise, ImportBatch
 from inspections.models import Visit, VisitEvidence
 from inspections.services import plans as plans
 from inspections.services import visits as visits
+from inspectors.services import roster_upload_store
 from tests.disclosure_publication_fixtures import D
 from tests.test_enterprises_import_batches import big_xlsx
+from tests.test_inspectors_import import row as roster_row
+from tests.test_inspectors_import import xlsx as roster_xlsx
 from tests.visits_fixtures import fill_onsite, recorders
 
 
@@ -342,14 +344,17 @@ def test_an_import_batch_opens_and_confirms_only_for_its_uploader(request, peopl
 
 def test_a_roster_file_is_confirmed_only_by_the_administrator_who_uploaded_it(people, make_user):
     uploader = people["system admin"]
-    stored = file_store(
-        upload=("名录.xlsx", big_xlsx(1)), purpose="inspector_import", actor=uploader
+    batch = roster_upload_store(
+        actor=uploader, upload=SimpleUploadedFile("名录.xlsx", roster_xlsx([roster_row()]))
     )
     url = reverse("inspectors:import_confirm")
     other_admin = make_user(Role.SYSTEM_ADMIN, section=None)
-    assert client_of(other_admin).post(url, {"file_id": str(stored.pk)}).status_code == 404
-    # The uploader gets past the lookup (this file is no roster: refused with a message).
-    response = client_of(uploader).post(url, {"file_id": str(stored.pk)})
+    assert client_of(other_admin).post(url, {"file_id": str(batch.pk)}).status_code == 404
+    batch.refresh_from_db()
+    assert batch.status == batch.Status.PREVIEWED  # untouched by the other administrator
+    # The uploader gets past the lookup (without the reference data its rows are refused with a
+    # message: the import itself is tests/test_inspectors_import.py's).
+    response = client_of(uploader).post(url, {"file_id": str(batch.pk), "sha256": batch.sha256})
     assert response.status_code == 302
 
 

@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.bounds import NOTE_TEXT, REASON_TEXT
+
 from .services import Arrangement, HolidayRange, arrangement_validate
 
 _DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -70,6 +72,7 @@ class CalendarDraftForm(forms.Form):
     )
     holidays = forms.CharField(
         label=_("放假安排"),
+        max_length=NOTE_TEXT,
         widget=forms.Textarea(attrs={"rows": 9}),
         help_text=_(
             "每行一个假期：开始日期 至 结束日期 节日名称，例如“2026-12-31 至 2027-01-02 元旦”。"
@@ -78,6 +81,7 @@ class CalendarDraftForm(forms.Form):
     )
     makeup_days = forms.CharField(
         label=_("调休上班日"),
+        max_length=REASON_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from core.params import MAX_DATE, MIN_DATE, param_int
 from core.permissions import ALL_ROLES, role_required
 
 from . import selectors, services
@@ -39,6 +40,8 @@ def calendar_index(request):
 
 @role_required(*ALL_ROLES)
 def calendar_year(request, year: int):
+    if not MIN_DATE.year <= year <= MAX_DATE.year:  # ``year + 1`` of a huge int overflows
+        raise Http404(_("没有该年份的节假日安排。"))
     days = selectors.effective_days(year)
     revisions = CalendarYear.objects.filter(year=year).select_related("entered_by", "approved_by")
     if days is None and not revisions:
@@ -125,14 +128,12 @@ def _save_draft(request, form, record=None):
 @role_required(Role.SYSTEM_ADMIN)
 def calendar_draft_new(request):
     today = timezone.localdate()
-    correct = request.GET.get("correct", "")
+    correct = param_int(request.GET, "correct", maximum=9999)
     initial = {"year": today.year + 1}
     fixed_year = None
     is_correction = False
-    if correct.isdigit():
-        source = get_object_or_404(
-            CalendarYear, year=int(correct), status=CalendarYear.Status.PUBLISHED
-        )
+    if correct is not None:
+        source = get_object_or_404(CalendarYear, year=correct, status=CalendarYear.Status.PUBLISHED)
         initial = {
             "year": source.year,
             "notice_title": source.notice_title,

@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from approvals.models import ApprovalRequest
 from approvals.services import approval_request
 from audit.services import audit_record
+from core.bounds import bounds_check
 
 from ..models import Objection, PublicationRecord, PublicationVersion
 from ..selectors import CORRECTION_KIND, records_for
@@ -169,10 +171,18 @@ def objection_record(
         raise ValidationError("只能对已公示的结果登记异议。")
     if received_on > timezone.localdate():
         raise ValidationError("收到日期不能晚于今天。")
-    with transaction.atomic():
-        objection = Objection.objects.create(
-            record=record, received_on=received_on, content=content.strip(), recorded_by=actor
+    published = record.first_published_on or record.published_on
+    if published and received_on < published:
+        raise ValidationError(
+            _("收到日期（%(received)s）不能早于公示日期（%(published)s）。")
+            % {"received": received_on.isoformat(), "published": published.isoformat()}
         )
+    objection = Objection(
+        record=record, received_on=received_on, content=content.strip(), recorded_by=actor
+    )
+    bounds_check(objection, ["received_on", "content"])
+    with transaction.atomic():
+        objection.save()
         audit_record(
             event_type="publication.objection_record",
             actor=actor,
@@ -206,6 +216,7 @@ def objection_recheck(
         objection.recheck_result = conclusion.strip()
         objection.recheck_by = actor
         objection.changes_result = bool(new_result_text.strip())
+        bounds_check(objection, ["recheck_on", "recheck_result"])
         objection.save()
         if objection.changes_result:
             correction_propose(

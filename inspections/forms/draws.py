@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
+from core.bounds import REASON_TEXT
 
 from ..models import Draw
 
@@ -37,7 +38,7 @@ class VoidForm(forms.Form):
     """A void request: approved later by another 牵头股室 member in their own session."""
 
     reason = forms.CharField(
-        label=_("作废理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("作废理由"), max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 3})
     )
     approver = forms.ModelChoiceField(
         label=_("审批人（另一名牵头股室人员）"),
@@ -61,7 +62,7 @@ class ReplaceForm(forms.Form):
 
     out = forms.ChoiceField(label=_("需回避的检查人员"))
     reason = forms.CharField(
-        label=_("回避理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("回避理由"), max_length=REASON_TEXT, widget=forms.Textarea(attrs={"rows": 2})
     )
     approver = forms.ModelChoiceField(
         label=_("审批人"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Section
+from core.bounds import DATE_VALIDATORS, REASON_TEXT, RULE_TEXT, DateBoundsMixin
 from enterprises.models import CheckMethod, Enterprise, RiskTier, Township, Trade
 
 from ..models import Plan, Task
@@ -41,6 +42,7 @@ class AmendmentReasonMixin(forms.Form):
         if required:
             self.fields["amendment_reason"] = forms.CharField(
                 label=_("变更理由"),
+                max_length=REASON_TEXT,
                 widget=forms.Textarea(attrs={"rows": 2}),
                 help_text=_("计划已备案，本次修改将作为计划变更记录在案。"),
             )
@@ -64,7 +66,7 @@ class PlanForm(AmendmentReasonMixin, forms.ModelForm):
 
 
 class PlanFileForm(forms.Form):
-    filed_on = forms.DateField(label=_("备案日期"), widget=DATE)
+    filed_on = forms.DateField(validators=DATE_VALIDATORS, label=_("备案日期"), widget=DATE)
     filing_number = forms.CharField(label=_("备案文号/回执号"), max_length=64)
     filing_authority = forms.CharField(
         label=_("备案机关"), max_length=100, required=False, initial="舞钢市人民政府"
@@ -84,7 +86,7 @@ def _multi(choices, label):
     )
 
 
-class TaskForm(AmendmentReasonMixin, forms.ModelForm):
+class TaskForm(DateBoundsMixin, AmendmentReasonMixin, forms.ModelForm):
     fields: dict[str, Any]  # for mypy: __init__ sets querysets and choices of several kinds
     methods = _multi(CheckMethod.choices, _("检查方式"))
     enterprise_types = _multi(Enterprise.EnterpriseType.choices, _("主体类型"))
@@ -217,7 +219,7 @@ class SchemeForm(forms.ModelForm):
 class SamplingRateForm(forms.Form):
     tier = forms.ChoiceField(label=_("风险等级"), choices=RiskTier.choices)
     rate = PercentField(label=_("抽查比例（%）"))
-    effective_from = forms.DateField(label=_("生效日期"), widget=DATE)
+    effective_from = forms.DateField(validators=DATE_VALIDATORS, label=_("生效日期"), widget=DATE)
     basis = forms.CharField(label=_("依据/说明"), max_length=255)
 
 
@@ -226,6 +228,7 @@ class RateOverrideForm(forms.Form):
     rate = PercentField(label=_("特别抽查比例（%）"))
     legal_basis = forms.CharField(
         label=_("法律法规规章依据"),
+        max_length=RULE_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("写明法律、法规或规章的名称和条款（实施细则第八条）"),
     )

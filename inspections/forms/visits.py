@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.bounds import DATE_VALIDATORS, NOTE_TEXT, REASON_TEXT, REPORT_TEXT
 from enterprises.models import CheckMethod
 
 from ..models import FollowUp, LeadTransfer, NonCooperation, SignerRole, SigningForm, VisitEvidence
@@ -18,8 +19,11 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class VisitRecordForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput(attrs={"id": "visit-version"}))
-    check_start = forms.DateField(label=_("检查开始日期"), required=False, widget=DATE)
+    check_start = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("检查开始日期"), required=False, widget=DATE
+    )
     check_end = forms.DateField(
+        validators=DATE_VALIDATORS,
         label=_("检查结束日期"),
         required=False,
         widget=DATE,
@@ -27,7 +31,10 @@ class VisitRecordForm(forms.Form):
     )
     place = forms.CharField(label=_("检查地点"), required=False, max_length=255)
     summary = forms.CharField(
-        label=_("核查情况（总体）"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("核查情况（总体）"),
+        max_length=REPORT_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     signing_form = forms.ChoiceField(
         label=_("企业确认方式"),
@@ -41,6 +48,7 @@ class VisitRecordForm(forms.Form):
     )
     unsigned_reason = forms.CharField(
         label=_("未签原因"),
+        max_length=REASON_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("无法取得签名或盖章的，必须注明原因（第十条）"),
@@ -78,10 +86,16 @@ class VisitRecordForm(forms.Form):
                 label=_("实际检查方式"), required=False, choices=[("", "—"), *CheckMethod.choices]
             )
             self.fields[f"r{r.pk}_checked"] = forms.CharField(
-                label=_("检查内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=_("检查内容"),
+                max_length=NOTE_TEXT,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[f"r{r.pk}_finding"] = forms.CharField(
-                label=_("检查发现"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label=_("检查发现"),
+                max_length=NOTE_TEXT,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[f"r{r.pk}_cats"] = forms.TypedMultipleChoiceField(
                 label=_("检查结果"),
@@ -161,7 +175,7 @@ class VersionForm(forms.Form):
 
 class RescheduleForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    planned_on = forms.DateField(label="计划检查日期", widget=DATE)
+    planned_on = forms.DateField(validators=DATE_VALIDATORS, label="计划检查日期", widget=DATE)
 
 
 class EvidenceForm(forms.Form):
@@ -190,8 +204,10 @@ class SignedPageForm(forms.Form):
 
 class NonCooperationForm(forms.Form):
     case = forms.ChoiceField(label=_("情形（第十二条）"), choices=NonCooperation.Case.choices)
-    occurred_on = forms.DateField(label=_("发生日期"), widget=DATE)
-    description = forms.CharField(label=_("经过"), widget=forms.Textarea(attrs={"rows": 3}))
+    occurred_on = forms.DateField(validators=DATE_VALIDATORS, label=_("发生日期"), widget=DATE)
+    description = forms.CharField(
+        label=_("经过"), max_length=NOTE_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReviewForm(forms.Form):
@@ -201,6 +217,7 @@ class ReviewForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("理由/意见"),
+        max_length=REASON_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("退回时必须写明理由"),
@@ -215,17 +232,28 @@ class ReviewForm(forms.Form):
 
 class TransferForm(forms.Form):
     department = forms.CharField(label=_("接收部门"), max_length=100)
-    content = forms.CharField(label=_("移送内容"), widget=forms.Textarea(attrs={"rows": 3}))
-    sent_on = forms.DateField(label=_("移送日期"), required=False, widget=DATE)
+    content = forms.CharField(
+        label=_("移送内容"), max_length=NOTE_TEXT, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    sent_on = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("移送日期"), required=False, widget=DATE
+    )
 
 
 class TransferUpdateForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), choices=LeadTransfer.Status.choices)
-    sent_on = forms.DateField(label=_("移送日期"), required=False, widget=DATE)
-    receipt = forms.CharField(
-        label=_("回执/回复情况"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    sent_on = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("移送日期"), required=False, widget=DATE
     )
-    replied_on = forms.DateField(label=_("回复日期"), required=False, widget=DATE)
+    receipt = forms.CharField(
+        label=_("回执/回复情况"),
+        max_length=NOTE_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    replied_on = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("回复日期"), required=False, widget=DATE
+    )
 
 
 class FollowUpForm(forms.Form):
@@ -233,14 +261,23 @@ class FollowUpForm(forms.Form):
         label=_("处置措施"), choices=FollowUp.Measure.choices, widget=forms.CheckboxSelectMultiple
     )
     detail = forms.CharField(
-        label=_("措施说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("措施说明"),
+        max_length=NOTE_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    due_on = forms.DateField(label=_("期限"), required=False, widget=DATE)
+    due_on = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("期限"), required=False, widget=DATE
+    )
 
 
 class FollowUpCloseForm(forms.Form):
-    outcome = forms.CharField(label=_("处置结果"), widget=forms.Textarea(attrs={"rows": 2}))
-    closed_on = forms.DateField(label=_("办结日期"), required=False, widget=DATE)
+    outcome = forms.CharField(
+        label=_("处置结果"), max_length=NOTE_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    closed_on = forms.DateField(
+        validators=DATE_VALIDATORS, label=_("办结日期"), required=False, widget=DATE
+    )
 
 
 class ArchiveDocumentForm(forms.Form):

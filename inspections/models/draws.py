@@ -90,6 +90,8 @@ class Draw(models.Model):
     seed_string = models.TextField("种子串 S", blank=True)
     document = models.JSONField("抽取结果 draw.json", null=True, blank=True)
     completed_at = models.DateTimeField("抽取时间", null=True, blank=True)
+    # No max_length here: a changed field makes SQLite rebuild the table, which drops the draw's
+    # guard triggers (the void form bounds the reason).
     void_reason = models.TextField("作废理由", blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -299,6 +301,8 @@ class DrawReplacement(DrawRecord):
     into = models.ForeignKey(
         "inspectors.Inspector", verbose_name="替补人员", on_delete=models.PROTECT, related_name="+"
     )
+    # No max_length here either (see Draw.void_reason): the request's form and the approvals
+    # request bound the reason.
     reason = models.TextField("回避理由")
     approver = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="批准人", on_delete=models.PROTECT, related_name="+"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.bounds import REASON_TEXT, REPORT_TEXT, RULE_TEXT
 from enterprises.models import CheckMethod, Enterprise, RiskTier
 
 __all__ = [
@@ -50,8 +51,8 @@ class Plan(models.Model):
     lead_section = models.ForeignKey(
         "accounts.Section", verbose_name="牵头股室", on_delete=models.PROTECT, related_name="+"
     )
-    scope = models.TextField("抽查范围和比例", blank=True)
-    remarks = models.TextField("其他说明", blank=True)
+    scope = models.TextField("抽查范围和比例", max_length=REPORT_TEXT, blank=True)
+    remarks = models.TextField("其他说明", max_length=REPORT_TEXT, blank=True)
     status = models.CharField("状态", max_length=16, choices=Status, default=Status.DRAFT)
     filed_on = models.DateField("备案日期", null=True, blank=True)
     filing_number = models.CharField("备案文号", max_length=64, blank=True)
@@ -110,7 +111,7 @@ class PlanAmendment(models.Model):
         on_delete=models.PROTECT,
         related_name="amendments",
     )
-    reason = models.TextField("变更理由")
+    reason = models.TextField("变更理由", max_length=REASON_TEXT)
     changes = models.JSONField("变更内容", default=dict)
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="变更人", on_delete=models.PROTECT, related_name="+"
@@ -214,6 +215,7 @@ class Task(models.Model):
     )
     adhoc_reason = models.TextField(
         "计划外任务理由",
+        max_length=REASON_TEXT,
         blank=True,
         help_text="不属于年度计划的任务必须说明理由（如投诉举报、上级交办）",
     )
@@ -244,8 +246,12 @@ class Task(models.Model):
     window_start = models.DateField("实施开始日期")
     window_end = models.DateField("实施结束日期")
     methods = models.JSONField("检查方式", default=list, help_text="CheckMethod 代码列表")
-    content = models.TextField("检查内容", blank=True, help_text="留空时使用检查事项的检查内容")
-    schedule = models.TextField("工作安排", blank=True, help_text="检查方案中的时间和步骤安排")
+    content = models.TextField(
+        "检查内容", max_length=RULE_TEXT, blank=True, help_text="留空时使用检查事项的检查内容"
+    )
+    schedule = models.TextField(
+        "工作安排", max_length=RULE_TEXT, blank=True, help_text="检查方案中的时间和步骤安排"
+    )
     inspectors_per_enterprise = models.PositiveSmallIntegerField(
         "每户检查人员数", default=2, validators=[MinValueValidator(2), MaxValueValidator(9)]
     )
@@ -343,7 +349,7 @@ class TaskRateOverride(models.Model):
     rate = models.DecimalField(
         "抽查比例", max_digits=5, decimal_places=4, validators=RATE_VALIDATORS
     )
-    legal_basis = models.TextField("法律法规规章依据")
+    legal_basis = models.TextField("法律法规规章依据", max_length=RULE_TEXT)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="设置人",

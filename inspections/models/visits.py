@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from core.append_only import AppendOnlyModel
+from core.bounds import NOTE_TEXT, REASON_TEXT, REPORT_TEXT
 from enterprises.models import CheckMethod
 
 __all__ = [
@@ -132,11 +133,11 @@ class Visit(models.Model):
         "检查结束日期", null=True, blank=True, help_text="公示期限（20个工作日）自此日起算"
     )
     place = models.CharField("检查地点", max_length=255, blank=True)
-    summary = models.TextField("核查情况", blank=True)
+    summary = models.TextField("核查情况", max_length=REPORT_TEXT, blank=True)
     signer_name = models.CharField("签字人姓名", max_length=64, blank=True)
     signer_role = models.CharField("签字人身份", max_length=16, choices=SignerRole, blank=True)
     signing_form = models.CharField("确认方式", max_length=16, choices=SigningForm, blank=True)
-    unsigned_reason = models.TextField("未签原因", blank=True)
+    unsigned_reason = models.TextField("未签原因", max_length=REASON_TEXT, blank=True)
     witness_name = models.CharField("见证人", max_length=64, blank=True)
     witness_detail = models.CharField("见证人单位/身份", max_length=100, blank=True)
     signature = models.ForeignKey(
@@ -283,8 +284,8 @@ class VisitItemResult(models.Model):
     )
     order = models.PositiveSmallIntegerField("排序", default=0)
     method = models.CharField("实际检查方式", max_length=16, choices=CheckMethod, blank=True)
-    checked = models.TextField("检查内容（实际检查了什么）", blank=True)
-    finding = models.TextField("检查发现", blank=True)
+    checked = models.TextField("检查内容（实际检查了什么）", max_length=NOTE_TEXT, blank=True)
+    finding = models.TextField("检查发现", max_length=NOTE_TEXT, blank=True)
     categories = models.ManyToManyField(
         ResultCategory, verbose_name="检查结果", blank=True, related_name="+"
     )
@@ -341,7 +342,7 @@ class NonCooperation(models.Model):
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="non_cooperations")
     case = models.CharField("情形", max_length=24, choices=Case)
     occurred_on = models.DateField("发生日期")
-    description = models.TextField("经过")
+    description = models.TextField("经过", max_length=NOTE_TEXT)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT, related_name="+"
     )
@@ -411,9 +412,9 @@ class LeadTransfer(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="transfers")
     department = models.CharField("接收部门", max_length=100)
-    content = models.TextField("移送内容")
+    content = models.TextField("移送内容", max_length=NOTE_TEXT)
     sent_on = models.DateField("移送日期", null=True, blank=True)
-    receipt = models.TextField("回执/回复情况", blank=True)
+    receipt = models.TextField("回执/回复情况", max_length=NOTE_TEXT, blank=True)
     replied_on = models.DateField("回复日期", null=True, blank=True)
     status = models.CharField("状态", max_length=16, choices=Status, default=Status.DRAFT)
     created_by = models.ForeignKey(
@@ -449,9 +450,9 @@ class FollowUp(models.Model):
 
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="follow_ups")
     measure = models.CharField("处置措施", max_length=24, choices=Measure)
-    detail = models.TextField("措施说明", blank=True)
+    detail = models.TextField("措施说明", max_length=NOTE_TEXT, blank=True)
     due_on = models.DateField("期限", null=True, blank=True)
-    outcome = models.TextField("处置结果", blank=True)
+    outcome = models.TextField("处置结果", max_length=NOTE_TEXT, blank=True)
     closed = models.BooleanField("已办结", default=False)
     closed_on = models.DateField("办结日期", null=True, blank=True)
     created_by = models.ForeignKey(
@@ -489,7 +490,7 @@ class VisitReview(AppendOnlyModel):
 
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="reviews")
     decision = models.CharField("审核意见", max_length=16, choices=Decision)
-    reason = models.TextField("理由/意见", blank=True)
+    reason = models.TextField("理由/意见", max_length=REASON_TEXT, blank=True)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, related_name="+"
     )

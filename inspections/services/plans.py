@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Section, User
 from accounts.roles import BUSINESS_READERS
 from audit.services import audit_record, changes_between, model_snapshot
+from core.bounds import bounds_check
 from core.pdf import doc_number
 from core.uploads import file_store, register_file_purpose
 from enterprises.models import RiskTier
@@ -432,6 +433,10 @@ def sampling_rate_set(
     if not basis.strip():
         raise ValidationError("请填写依据或说明。")
     _check_rate(rate)
+    bounds_check(
+        SamplingRate(effective_from=effective_from, basis=basis.strip()),
+        ["effective_from", "basis"],
+    )
     with transaction.atomic():
         previous = (
             SamplingRate.objects.filter(tier=tier, effective_from__lte=effective_from)
@@ -466,6 +471,7 @@ def task_rate_override_set(
     if not legal_basis:
         raise ValidationError("特别抽查比例必须写明法律法规规章依据。")
     _check_rate(rate)
+    bounds_check(TaskRateOverride(legal_basis=legal_basis), ["legal_basis"])
     with transaction.atomic():
         task = Task.objects.select_for_update(of=("self",)).select_related("plan").get(pk=task.pk)
         if task_has_draws(task):

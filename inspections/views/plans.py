@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from core.errors import error_messages
+from core.params import param_int, param_text
 from core.pdf import pdf_response, render_pdf
 from core.permissions import READERS, role_required
 from enterprises.models import CheckMethod, RiskTier
@@ -48,8 +49,8 @@ def _form_errors_to(form, exc: ValidationError) -> None:
 
 @role_required(*READERS)
 def plan_list(request):
-    year = request.GET.get("year", "")
-    plans = selectors.plan_list(year=int(year) if year.isdigit() else None)
+    year = param_int(request.GET, "year", maximum=9999)
+    plans = selectors.plan_list(year=year)
     years = sorted(set(Plan.objects.values_list("year", flat=True)), reverse=True)
     return render(
         request,
@@ -176,9 +177,9 @@ def plan_pdf(request, pk: int):
 
 @role_required(*READERS)
 def task_list(request):
-    q = request.GET.get("q", "").strip()
-    year = request.GET.get("year", "")
-    tasks = selectors.task_list(q=q, year=int(year) if year.isdigit() else None)
+    q = param_text(request.GET, "q")
+    year = param_int(request.GET, "year", maximum=9999)
+    tasks = selectors.task_list(q=q, year=year)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from accounts.middleware import session_activity_skip
 from accounts.roles import Role
 from core.errors import error_messages
+from core.params import param_choice, param_int, param_text
 from core.pdf import pdf_response
 from core.permissions import READERS, role_required
 
@@ -106,14 +107,9 @@ def _run_form(request, form, action, *, done: str, invalid: str) -> None:
 
 @role_required(*READERS)
 def visit_list(request):
-    status = request.GET.get("status", "")
-    if status not in Visit.Status.values:
-        status = ""
-    q = request.GET.get("q", "").strip()[:100]
-    task_id = request.GET.get("task", "")
-    visits = selectors.visit_list(
-        status=status, q=q, task_id=int(task_id) if task_id.isdigit() else None
-    )
+    status = param_choice(request.GET, "status", Visit.Status.values)
+    q = param_text(request.GET, "q")
+    visits = selectors.visit_list(status=status, q=q, task_id=param_int(request.GET, "task"))
     page = Paginator(visits, 50).get_page(request.GET.get("page"))
     return render(
         request,

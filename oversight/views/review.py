@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from accounts.roles import Role
 from core.paging import page_of, query_without
+from core.params import param_int
 from core.permissions import role_required
 
 from .. import tables
@@ -36,10 +37,6 @@ def _can_open(request) -> bool:
     """Only the discipline group reads the draw and visit pages themselves (and downloads the
     evidence package); the audit admin reads the logs, not the business records."""
     return request.user.has_role(Role.DISCIPLINE)
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
 
 
 # ------------------------------------------------------------------------------------ draws
@@ -83,7 +80,7 @@ def review_draws(request):
     if wants_xlsx(request):
         return _draws_xlsx(request, scope, status, request.GET.get("table", ""))
     rows, next_before = selectors.draw_page(
-        scope, actor=request.user, status=status, before=_int(request.GET.get("before", ""))
+        scope, actor=request.user, status=status, before=param_int(request.GET, "before")
     )
     oversight_view_record(request, page="review_draws", scope=scope)
     return render(

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.services import audit_record
+from core.bounds import bounds_check, single_line
 
 from ...models import FollowUp, LeadTransfer, ResultCategory, Visit
 from ...selectors import visits as selectors
@@ -32,15 +33,17 @@ def transfer_create(
     department, content = (department or "").strip(), (content or "").strip()
     if not department or not content:
         raise VisitError("请填写接收部门和移送内容。")
+    transfer = LeadTransfer(
+        visit=visit,
+        department=single_line(department),
+        content=content,
+        sent_on=sent_on,
+        status=LeadTransfer.Status.SENT if sent_on else LeadTransfer.Status.DRAFT,
+        created_by=actor,
+    )
+    bounds_check(transfer, ["department", "content", "sent_on"])
     with transaction.atomic():
-        transfer = LeadTransfer.objects.create(
-            visit=visit,
-            department=department,
-            content=content,
-            sent_on=sent_on,
-            status=LeadTransfer.Status.SENT if sent_on else LeadTransfer.Status.DRAFT,
-            created_by=actor,
-        )
+        transfer.save()
         visits_changed.send(sender=Visit, visit_ids=[visit.pk])
         audit_record(
             event_type="visit.transfer_create",
@@ -91,6 +94,7 @@ def transfer_update(
             transfer.receipt
         ):
             raise VisitError("请填写回执或回复情况。")
+        bounds_check(transfer, ["sent_on", "receipt", "replied_on"])
         transfer.save()
         audit_record(
             event_type="visit.transfer_update",
@@ -123,6 +127,7 @@ def follow_up_add(
         raise VisitError("“无需后续处置”不能与其他措施同时选择。")
     if visit.status in (Visit.Status.SCHEDULED,):
         raise VisitError("检查尚未开始，不能登记后续处置。")
+    bounds_check(FollowUp(detail=(detail or "").strip(), due_on=due_on), ["detail", "due_on"])
     today = timezone.localdate()
     created = []
     with transaction.atomic():
@@ -164,6 +169,7 @@ def follow_up_close(*, actor, follow_up: FollowUp, outcome: str, closed_on=None)
         follow_up.outcome = outcome
         follow_up.closed = True
         follow_up.closed_on = closed_on or timezone.localdate()
+        bounds_check(follow_up, ["outcome", "closed_on"])
         follow_up.save(update_fields=["outcome", "closed", "closed_on"])
         visits_changed.send(sender=Visit, visit_ids=[follow_up.visit_id])
         audit_record(

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.bounds import bounds_check
 from core.pdf import doc_number
 from core.uploads import file_store
 from enterprises.models import CheckMethod
@@ -307,6 +308,7 @@ def visit_save_draft(
             if getattr(visit, name) != value:
                 setattr(visit, name, value)
                 changed_fields.append(name)
+        bounds_check(visit, [n for n in changed_fields if n in RECORD_FIELDS])
         if visit.check_start and visit.check_end and visit.check_end < visit.check_start:
             raise VisitError("检查结束日期不能早于开始日期。")
         member_rows = {m.pk: m for m in visit.members.all()}
@@ -338,6 +340,7 @@ def visit_save_draft(
                         setattr(result, name, value)
                         dirty.append(name)
             if dirty:
+                bounds_check(result, dirty)
                 result.save(update_fields=dirty)
                 changed_fields.append("results")
             if "categories" in data:
