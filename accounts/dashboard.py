@@ -2,11 +2,11 @@ from django.utils import timezone
 
 from core.extensions import Panel
 
-from .models import LoginAddressThrottle, LoginThrottle, User
+from .models import LoginAddressThrottle, LoginThrottle, User, UserRequest
 from .roles import Role
 
 
-def panels(request) -> list[Panel]:
+def panels(request: UserRequest) -> list[Panel]:
     if not request.user.has_role(Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN):
         return []
     now = timezone.now()

@@ -1,5 +1,7 @@
 """Demo sections and one login per role (docs/contracts.md, "Demo logins")."""
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 
 from .models import Section, User
@@ -31,7 +33,7 @@ DEMO_USERS = [
 ]
 
 
-def seed(*, stdout) -> None:
+def seed(*, stdout: Any) -> None:
     sections = {}
     for code, name, is_lead, phone in SECTIONS:
         sections[code], _ = Section.objects.get_or_create(
@@ -42,7 +44,7 @@ def seed(*, stdout) -> None:
             username=username,
             defaults={
                 "full_name": full_name,
-                "section": sections.get(section_code),
+                "section": sections.get(section_code) if section_code else None,
                 "is_demo": True,
                 "must_change_password": False,
             },

@@ -1,6 +1,9 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -32,7 +35,7 @@ PASSWORD_CHANGE_ALLOWED_VIEWS = frozenset(
 )
 
 
-def _view_name(request) -> str:
+def _view_name(request: HttpRequest) -> str:
     try:
         return resolve(request.path_info).view_name
     except Resolver404:
@@ -43,10 +46,10 @@ class ForcedPasswordChangeMiddleware:
     """An initial or reset password must be replaced before anything else (demo accounts are
     exempt so that the printed demo logins keep working)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if (
             user.is_authenticated
@@ -63,10 +66,10 @@ class ReadOnlyRoleMiddleware:
     """The discipline group sees everything and changes nothing: every request that could change
     a record is refused with 403 before any view runs, whatever the view's own checks say."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = request.user
         if (
             request.method not in SAFE_METHODS
@@ -90,13 +93,13 @@ IDLE_KEY = "_idle_last_activity"
 IDLE_REASON = "空闲超时"
 
 
-def session_activity_skip(request) -> None:
+def session_activity_skip(request: HttpRequest) -> None:
     """Say that this request is not the user's activity (an autosave with nothing new, a
     status poll): the idle clock keeps running as if it had not been made."""
-    request.idle_passive = True
+    request.idle_passive = True  # type: ignore[attr-defined]  # read by the idle middleware below
 
 
-def idle_remaining(request) -> int:
+def idle_remaining(request: HttpRequest) -> int:
     """Seconds until the idle logout of this request's session (``SESSION_COOKIE_AGE`` after
     the last activity)."""
     last = request.session.get(IDLE_KEY)
@@ -115,12 +118,12 @@ class IdleSessionMiddleware:
     (``auth.logout``, reason 空闲超时). Every response to a logged-in user says how long is
     left (``X-Idle-Remaining``), for the page's warning (static/js/app.js)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.user.is_authenticated and idle_remaining(request) <= 0:
-            request.logout_reason = IDLE_REASON
+            request.logout_reason = IDLE_REASON  # type: ignore[attr-defined]  # read by audit_logout
             logout(request)
         response = self.get_response(request)
         if request.user.is_authenticated:

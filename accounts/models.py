@@ -1,5 +1,8 @@
+from typing import ClassVar, Self
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .roles import Role
@@ -46,7 +49,7 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     is_demo = models.BooleanField("演示账户", default=False)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = "用户"
@@ -148,3 +151,10 @@ class LoginAddressThrottle(models.Model):
 
     def is_blocked(self) -> bool:
         return self.blocked_until is not None and self.blocked_until > timezone.now()
+
+
+class UserRequest(HttpRequest):
+    """For type annotations only: a request past the login middleware, whose ``user`` is a
+    ``User`` (``HttpRequest.user`` is typed as any user or anonymous)."""
+
+    user: User

@@ -1,15 +1,21 @@
 """Receivers of accounts' own signals that reach above accounts (core's notifications)."""
 
+from typing import Any
+
 from django.dispatch import receiver
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core.services import notification_send
 
+from .models import User
 from .signals import password_was_reset
 
 
 @receiver(password_was_reset)
-def tell_the_holder_of_a_password_reset(sender, user, actor, event, **kwargs):
+def tell_the_holder_of_a_password_reset(
+    sender: Any, user: User, actor: User, event: AuditEvent, **kwargs: Any
+) -> None:
     notification_send(
         recipient=user,
         key=f"password-reset-{event.seq}",

@@ -6,6 +6,7 @@ import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -51,7 +52,7 @@ def _lockout() -> timedelta:
     return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
 
 
-def _unknown_locked_until(gate: LoginAddressThrottle, name: str, now) -> datetime | None:
+def _unknown_locked_until(gate: LoginAddressThrottle, name: str, now: datetime) -> datetime | None:
     entry = gate.unknown_names.get(name) or {}
     until = parse_datetime(entry.get("locked_until") or "")
     return until if until and until > now else None
@@ -72,12 +73,12 @@ def login_refusal(*, username: str, address: str) -> LoginRefusal | None:
         if until:
             return LoginRefusal("locked", until)
     throttle = LoginThrottle.objects.filter(username=name, address=address).first()
-    if throttle is not None and throttle.is_locked():
+    if throttle is not None and throttle.is_locked() and throttle.locked_until:
         return LoginRefusal("locked", throttle.locked_until)
     return None
 
 
-def _summarise_unknown(gate: LoginAddressThrottle, now) -> None:
+def _summarise_unknown(gate: LoginAddressThrottle, now: datetime) -> None:
     """One event for a closed window's failures on names that do not exist (the first of them
     was recorded when it happened), so guessing names cannot grow the audit log per attempt."""
     if gate.unknown_failures > 1:
@@ -96,7 +97,7 @@ def _summarise_unknown(gate: LoginAddressThrottle, now) -> None:
         )
 
 
-def _address_gate(address: str, now) -> LoginAddressThrottle:
+def _address_gate(address: str, now: datetime) -> LoginAddressThrottle:
     """The address's row, locked, with a closed window rolled over."""
     gate, _ = LoginAddressThrottle.objects.select_for_update().get_or_create(
         address=address, defaults={"window_started_at": now}
@@ -120,7 +121,7 @@ def _address_gate(address: str, now) -> LoginAddressThrottle:
     return gate
 
 
-def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
+def _known_name_failure(*, user: User, name: str, address: str, now: datetime) -> bool:
     throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(
         username=name, address=address
     )
@@ -137,7 +138,7 @@ def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
         outcome=AuditEvent.Outcome.FAILURE,
         detail={"username": name, "address": address, "failures": throttle.failures},
     )
-    locked = throttle.failures >= settings.LOGIN_FAILURE_LIMIT
+    locked: bool = throttle.failures >= settings.LOGIN_FAILURE_LIMIT
     if locked:
         throttle.locked_until = now + _lockout()
         audit_record(
@@ -152,7 +153,7 @@ def _known_name_failure(*, user: User, name: str, address: str, now) -> bool:
     return locked
 
 
-def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now) -> bool:
+def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now: datetime) -> bool:
     entry = dict(gate.unknown_names.get(name) or {})
     last = parse_datetime(entry.get("last") or "")
     if (last and last <= now - _lockout()) or (
@@ -161,7 +162,7 @@ def _unknown_name_failure(*, gate: LoginAddressThrottle, name: str, now) -> bool
         entry = {}
     entry["failures"] = entry.get("failures", 0) + 1
     entry["last"] = now.isoformat()
-    locked = entry["failures"] >= settings.LOGIN_FAILURE_LIMIT
+    locked: bool = entry["failures"] >= settings.LOGIN_FAILURE_LIMIT
     if locked:
         entry["locked_until"] = (now + _lockout()).isoformat()
     gate.unknown_names = {**gate.unknown_names, name: entry}
@@ -226,7 +227,7 @@ def login_success_register(*, username: str, address: str) -> None:
 
 
 @transaction.atomic
-def login_throttle_prune() -> dict:
+def login_throttle_prune() -> dict[str, Any]:
     """Delete throttle rows whose window and lock have ended (daily job; safe to run twice),
     writing the summary of a window's failures on names that do not exist first."""
     now = timezone.now()
@@ -318,7 +319,7 @@ def _keep_admin_roles_held(*, user: User, losing: set[str]) -> None:
 
 
 @transaction.atomic
-def user_update(*, actor: User, user: User, **fields) -> User:
+def user_update(*, actor: User, user: User, **fields: Any) -> User:
     if fields.get("is_active") is False:
         _lock_admin_accounts()
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -377,7 +378,7 @@ ADMIN_RESET_NEEDS_APPROVAL = (
 )
 
 
-def _password_reset(*, actor: User, user: User, detail: dict | None = None) -> str:
+def _password_reset(*, actor: User, user: User, detail: dict[str, Any] | None = None) -> str:
     """Give ``user`` a one-time password (returned once, never stored in clear) that must be
     changed at the next login; lift its login locks; audit; tell the holder. Inside the
     caller's transaction."""
@@ -431,7 +432,7 @@ def admin_password_reset_approver_roles(*, actor: User, obj: User) -> frozenset[
     return frozenset(ADMIN_ROLES - actor.role_names())
 
 
-def admin_password_reset_check_decider(*, actor: User, obj: User, request) -> None:
+def admin_password_reset_check_decider(*, actor: User, obj: User, request: Any) -> None:
     if actor.pk == obj.pk:
         raise PermissionDenied("不能审批重置自己密码的申请。")
 
@@ -442,7 +443,7 @@ def admin_password_reset_watchers(obj: User) -> list[User]:
     return [obj, *auditors.exclude(pk=obj.pk).order_by("pk")]
 
 
-def admin_password_reset_perform(*, actor: User, obj: User, request) -> dict:
+def admin_password_reset_perform(*, actor: User, obj: User, request: Any) -> dict[str, Any]:
     """The approved reset, inside the approval's transaction. The one-time password goes to the
     approver only (shown once): the requester never sees it, so nobody who started a reset
     learns the password alone."""

@@ -1,10 +1,13 @@
 """Guards and audit hooks that must hold however a change is made (views, shell, admin)."""
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.exceptions import ValidationError
 from django.db.models.signals import m2m_changed
 from django.dispatch import Signal, receiver
+from django.http import HttpRequest
 
 from audit.services import audit_record
 
@@ -17,7 +20,9 @@ password_was_reset = Signal()
 
 
 @receiver(m2m_changed, sender=User.groups.through)
-def refuse_two_admin_roles(sender, instance, action, reverse, pk_set, **kwargs):
+def refuse_two_admin_roles(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
     """三员分立: the system, security and audit admin roles are mutually exclusive."""
     if action != "pre_add" or not pk_set:
         return
@@ -37,12 +42,12 @@ def refuse_two_admin_roles(sender, instance, action, reverse, pk_set, **kwargs):
 
 
 @receiver(user_logged_in)
-def audit_login(sender, request, user, **kwargs):
+def audit_login(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     audit_record(event_type="auth.login", actor=user, obj=user)
 
 
 @receiver(user_logged_out)
-def audit_logout(sender, request, user, **kwargs):
+def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         reason = getattr(request, "logout_reason", "") if request is not None else ""
         audit_record(event_type="auth.logout", actor=user, obj=user, reason=reason)

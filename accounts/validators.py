@@ -6,6 +6,8 @@ Each validator gives its reason in Chinese (English through the catalogue) and i
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth import password_validation as django_validation
 from django.contrib.auth.hashers import check_password
@@ -74,7 +76,7 @@ class CharacterClassValidator:
             )
         )
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Any = None) -> None:
         if self._classes(password) < self.min_classes:
             raise ValidationError(
                 _("密码须包含小写字母、大写字母、数字、符号中的至少 %(n)d 类。"),
@@ -92,7 +94,7 @@ class PasswordShapeValidator:
     """Length and classes can be met by padding: eight spaces plus ``Aa1`` passed both. No space
     at either end (invisible, and lost by many forms) and no character four times in a row."""
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Any = None) -> None:
         if password != password.strip():
             raise ValidationError(_("密码首尾不能是空格。"), code="password_edge_space")
         if re.search(r"(.)\1{3}", password):
@@ -109,7 +111,7 @@ class CommonPasswordValidator(django_validation.CommonPasswordValidator):
     on, so that a common word or this bureau's name with digits and symbols added is refused
     (``Password1``, ``P@ssw0rd``, ``Admin@123``, ``Wugang2026``)."""
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Any = None) -> None:
         plain = _plain(password).strip()
         candidates = {plain, plain.translate(LEET), *password_words(password)}
         if candidates & self.passwords or candidates & LOCAL_WORDS:
@@ -129,10 +131,12 @@ class UserAttributeSimilarityValidator(django_validation.UserAttributeSimilarity
 
     DEFAULT_USER_ATTRIBUTES = ("username", "full_name", "email", "mobile")
 
-    def __init__(self, user_attributes=DEFAULT_USER_ATTRIBUTES, max_similarity=0.7):
+    def __init__(
+        self, user_attributes: Sequence[str] = DEFAULT_USER_ATTRIBUTES, max_similarity: float = 0.7
+    ) -> None:
         super().__init__(user_attributes=user_attributes, max_similarity=max_similarity)
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Any = None) -> None:
         if not user:
             return
         name = "".join(c for c in _plain(getattr(user, "username", "") or "") if c.isalnum())
@@ -161,7 +165,7 @@ class PasswordHistoryValidator:
     def __init__(self, count: int = 5) -> None:
         self.count = count
 
-    def _recent(self, user) -> list[str]:
+    def _recent(self, user: Any) -> list[str]:
         from .models import PasswordHistory
 
         hashes = list(
@@ -173,7 +177,7 @@ class PasswordHistoryValidator:
             hashes.insert(0, user.password)  # accounts older than the history
         return hashes[: self.count]
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: Any = None) -> None:
         if user is None or user.pk is None:
             return
         if any(check_password(password, encoded) for encoded in self._recent(user)):
@@ -183,12 +187,12 @@ class PasswordHistoryValidator:
                 params={"n": self.count},
             )
 
-    def password_changed(self, password: str, user=None) -> None:
+    def password_changed(self, password: str, user: Any = None) -> None:
         if user is None or user.pk is None or not user.password:
             return
         self.remember(user)
 
-    def remember(self, user) -> None:
+    def remember(self, user: Any) -> None:
         """Add the account's current hash to its history (once) and keep the last ``count``.
         Also called before a change: an account created with ``create_user`` or
         ``createsuperuser`` never went through ``set_password``, so its first password would
@@ -207,7 +211,7 @@ class PasswordHistoryValidator:
         return _("不能使用最近 %(n)d 次用过的密码。") % {"n": self.count}
 
 
-def password_history_remember(user) -> None:
+def password_history_remember(user: Any) -> None:
     """Record the account's current password hash before it is replaced (see
     ``PasswordHistoryValidator.remember``); nothing when the validator is not configured."""
     for validator in django_validation.get_default_password_validators():

@@ -1,9 +1,10 @@
+from accounts.models import UserRequest
 from core.extensions import Panel
 
 from .selectors import approvals_requested_open, approvals_to_decide
 
 
-def panels(request) -> list[Panel]:
+def panels(request: UserRequest) -> list[Panel]:
     """待我审批 for whoever may decide something now, and one's own open requests."""
     to_decide = approvals_to_decide(request.user, limit=10)
     mine = list(approvals_requested_open(request.user)[:10])

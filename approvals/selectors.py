@@ -1,9 +1,12 @@
 """Reads of approval requests, with the user's scope applied once."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
 
 from .models import ApprovalRequest
@@ -13,7 +16,7 @@ from .registry import approval_kind
 SEE_ALL = (Role.DISCIPLINE, Role.AUDIT_ADMIN)
 
 
-def approvals_visible(user) -> QuerySet[ApprovalRequest]:
+def approvals_visible(user: User) -> QuerySet[ApprovalRequest]:
     """The requests ``user`` may read: their own, those their roles may decide, those they
     decided; all of them for the discipline group and the audit admin."""
     requests = ApprovalRequest.objects.select_related("requested_by", "decided_by", "approver")
@@ -29,7 +32,7 @@ def approvals_visible(user) -> QuerySet[ApprovalRequest]:
     return requests.filter(pk__in=ids)
 
 
-def can_view(user, request: ApprovalRequest) -> bool:
+def can_view(user: User, request: ApprovalRequest) -> bool:
     if not approvals_visible(user).filter(pk=request.pk).exists():
         return False
     if user.has_role(*SEE_ALL) or user.pk in (
@@ -48,7 +51,7 @@ def can_view(user, request: ApprovalRequest) -> bool:
     return True
 
 
-def decider_refusal(user, request: ApprovalRequest) -> str:
+def decider_refusal(user: User, request: ApprovalRequest) -> str:
     """Why ``user`` may not decide ``request`` now ("" when they may): the two-person rule, the
     named approver, the approver roles, and the kind's own rule."""
     if not request.is_open:
@@ -68,11 +71,11 @@ def decider_refusal(user, request: ApprovalRequest) -> str:
     return ""
 
 
-def can_decide(user, request: ApprovalRequest) -> bool:
+def can_decide(user: User, request: ApprovalRequest) -> bool:
     return decider_refusal(user, request) == ""
 
 
-def approvals_to_decide(user, *, limit: int = 50) -> list[ApprovalRequest]:
+def approvals_to_decide(user: User, *, limit: int = 50) -> list[ApprovalRequest]:
     """Open requests ``user`` may decide (the approver's dashboard), newest first."""
     candidates = (
         ApprovalRequest.objects.filter(
@@ -90,14 +93,14 @@ def approvals_to_decide(user, *, limit: int = 50) -> list[ApprovalRequest]:
     return [r for r in candidates if can_decide(user, r)]
 
 
-def approvals_requested_open(user) -> QuerySet[ApprovalRequest]:
+def approvals_requested_open(user: User) -> QuerySet[ApprovalRequest]:
     """``user``'s own requests still waiting for a decision."""
     return ApprovalRequest.objects.filter(
         requested_by=user, state=ApprovalRequest.State.PENDING, expires_at__gt=timezone.now()
     ).order_by("-requested_at", "-id")
 
 
-def approvals_open_for(*, kind: str, object_ids) -> dict[str, ApprovalRequest]:
+def approvals_open_for(*, kind: str, object_ids: Iterable[object]) -> dict[str, ApprovalRequest]:
     """The open request of ``kind`` for each of ``object_ids`` that has one (by object id as a
     string): the page of the object shows it instead of offering a second request."""
     requests = ApprovalRequest.objects.filter(

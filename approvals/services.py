@@ -1,7 +1,9 @@
 """Requests that need a second person, and their decisions. Every change is one transaction
 with its audit event; the kind's own change (``perform``) runs inside the approval's."""
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -30,7 +32,7 @@ def _reason(text: str, *, what: str) -> str:
     return text
 
 
-def _detail(request: ApprovalRequest) -> dict:
+def _detail(request: ApprovalRequest) -> dict[str, Any]:
     return {
         "kind": request.kind,
         "object_type": request.object_type,
@@ -39,7 +41,9 @@ def _detail(request: ApprovalRequest) -> dict:
     }
 
 
-def _tell(users, *, request: ApprovalRequest, step: str, title: str, body: str) -> None:
+def _tell(
+    users: Iterable[User], *, request: ApprovalRequest, step: str, title: str, body: str
+) -> None:
     link = reverse("approvals:detail", args=[request.pk])
     for user in {u.pk: u for u in users}.values():
         notification_send(
@@ -47,7 +51,7 @@ def _tell(users, *, request: ApprovalRequest, step: str, title: str, body: str) 
         )
 
 
-def _possible_deciders(request: ApprovalRequest, roles) -> list[User]:
+def _possible_deciders(request: ApprovalRequest, roles: Iterable[str]) -> list[User]:
     from .selectors import can_decide
 
     if request.approver_id:
@@ -62,9 +66,9 @@ def approval_request(
     *,
     actor: User,
     kind: str,
-    object_id,
+    object_id: object,
     reason: str,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     approver: User | None = None,
 ) -> ApprovalRequest:
     """Ask for a change of ``kind`` on one object. The kind says who may ask and which roles
@@ -136,7 +140,7 @@ def approval_request(
 @transaction.atomic
 def approval_decide(
     *, actor: User, request: ApprovalRequest, approve: bool, reason: str = ""
-) -> tuple[ApprovalRequest, dict]:
+) -> tuple[ApprovalRequest, dict[str, Any]]:
     """Approve (the kind's change runs now, in this transaction) or refuse (reason required),
     by someone other than the requester holding an approver role, in their own session.
     Returns the request and what the kind shows the approver once (e.g. a one-time password)."""
@@ -151,7 +155,7 @@ def approval_decide(
     obj = spec.load(request.object_id)
     if obj is None:
         raise ValidationError("申请的对象已不存在。")
-    result: dict = {}
+    result: dict[str, Any] = {}
     if approve:
         # The requester must still be allowed to ask (a role may have been withdrawn since),
         # and the object must still be in a state the request makes sense for.

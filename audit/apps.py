@@ -1,3 +1,5 @@
+from typing import Any
+
 from celery.schedules import crontab
 from django.apps import AppConfig
 from django.core import checks
@@ -15,11 +17,11 @@ class AuditConfig(AppConfig):
         },
     }
 
-    def ready(self):
+    def ready(self) -> None:
         checks.register(check_checkpoint_key, checks.Tags.security, deploy=True)
 
 
-def check_checkpoint_key(app_configs=None, **kwargs):
+def check_checkpoint_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """The key that anchors the audit chain outside the database must be set, and long enough
     that nobody holding only the database can guess it."""
     from django.core.exceptions import ImproperlyConfigured

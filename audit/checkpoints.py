@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -88,24 +89,24 @@ def event_mac_valid(event_hash: str, mac: str) -> bool:
     )
 
 
-def _canonical(document: dict) -> bytes:
+def _canonical(document: dict[str, Any]) -> bytes:
     body = {k: v for k, v in document.items() if k != "signature"}
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _signature(key: str, document: dict) -> str:
+def _signature(key: str, document: dict[str, Any]) -> str:
     return hmac.new(
         _derived(key, b"audit-checkpoint"), _canonical(document), hashlib.sha256
     ).hexdigest()
 
 
-def signed(document: dict) -> dict:
+def signed(document: dict[str, Any]) -> dict[str, Any]:
     key = configured_keys()[0]
     document = {**document, "key_id": key_id(key)}
     return {**document, "signature": _signature(key, document)}
 
 
-def signature_valid(document: dict) -> bool:
+def signature_valid(document: dict[str, Any]) -> bool:
     given = document.get("signature")
     if not isinstance(given, str):
         return False
@@ -119,7 +120,7 @@ def store_dir() -> Path:
     return Path(settings.AUDIT_CHECKPOINT_DIR)
 
 
-def _write_new(path: Path, document: dict) -> Path:
+def _write_new(path: Path, document: dict[str, Any]) -> Path:
     """Write a file that must not exist yet (never replace an anchor)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
     data = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
@@ -137,7 +138,7 @@ def _stamp(moment: datetime) -> str:
 
 def checkpoint_document(
     *, seq: int, hash: str, count: int, keyed_from: int | None, epoch: int | None = None
-) -> dict:
+) -> dict[str, Any]:
     """A signed checkpoint of the chain's head (not yet written anywhere)."""
     return signed(
         {
@@ -153,12 +154,12 @@ def checkpoint_document(
     )
 
 
-def checkpoint_name(document: dict) -> str:
+def checkpoint_name(document: dict[str, Any]) -> str:
     moment = datetime.fromisoformat(document["time"])
     return f"e{document['epoch']:04d}-s{document['seq']:012d}-{_stamp(moment)}.json"
 
 
-def checkpoint_write(document: dict) -> Path:
+def checkpoint_write(document: dict[str, Any]) -> Path:
     path = store_dir() / checkpoint_name(document)
     try:
         return _write_new(path, document)
@@ -171,12 +172,12 @@ def checkpoint_write(document: dict) -> Path:
 
 @dataclass
 class Store:
-    checkpoints: list[dict] = field(default_factory=list)
-    epochs: dict[int, dict] = field(default_factory=dict)
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    epochs: dict[int, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
-def _read(path: Path) -> dict | None:
+def _read(path: Path) -> dict[str, Any] | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -221,7 +222,7 @@ def current_epoch(store: Store | None = None) -> int:
     return max(store.epochs, default=0)
 
 
-def epoch_record(*, seq: int, hash: str, from_epoch: int, backup_created_at: str) -> dict:
+def epoch_record(*, seq: int, hash: str, from_epoch: int, backup_created_at: str) -> dict[str, Any]:
     """A legitimate restore: the log went back to (seq, hash) of the history of ``from_epoch``.
     Written before anything else is checked against the store again."""
     epoch = current_epoch() + 1
@@ -293,7 +294,7 @@ def anchors(store: Store) -> tuple[list[Anchor], int]:
     return result, superseded
 
 
-def checkpoint_find(name: str) -> dict | None:
+def checkpoint_find(name: str) -> dict[str, Any] | None:
     """One stored checkpoint by file name (for the download views), signature checked."""
     if not _CHECKPOINT_NAME.match(name):
         return None
@@ -303,14 +304,14 @@ def checkpoint_find(name: str) -> dict | None:
     return document
 
 
-def checkpoints_recent(limit: int = 50) -> list[dict]:
+def checkpoints_recent(limit: int = 50) -> list[dict[str, Any]]:
     """The newest checkpoints, newest first, without reading the whole store's files."""
     directory = store_dir()
     if not directory.is_dir():
         return []
     names = sorted(
         (p.name for p in directory.iterdir() if _CHECKPOINT_NAME.match(p.name)),
-        key=lambda n: _CHECKPOINT_NAME.match(n)[3],
+        key=lambda n: cast(re.Match[str], _CHECKPOINT_NAME.match(n))[3],  # filtered above
         reverse=True,
     )[:limit]
     return [{**document, "name": name} for name in names if (document := checkpoint_find(name))]

@@ -1,10 +1,11 @@
+from accounts.models import UserRequest
 from accounts.roles import Role
 from core.extensions import Panel
 
 from .models import AuditEvent
 
 
-def panels(request) -> list[Panel]:
+def panels(request: UserRequest) -> list[Panel]:
     if not request.user.has_role(Role.AUDIT_ADMIN, Role.DISCIPLINE):
         return []
     last = AuditEvent.objects.filter(event_type="audit.chain_verified").order_by("-seq").first()

@@ -1,6 +1,7 @@
 import hashlib
 import json
 from datetime import UTC
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -66,7 +67,7 @@ class AuditEvent(AppendOnlyModel):
         return f"#{self.seq} {self.event_type}"
 
     # --- hashing -----------------------------------------------------------------------------
-    def canonical_payload(self) -> dict:
+    def canonical_payload(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
             "occurred_at": self.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),

@@ -1,7 +1,7 @@
 from functools import cache
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from .models import AuditEvent
 
@@ -27,7 +27,7 @@ def object_type_names(object_type: str) -> tuple[str, ...]:
     return _former_names().get(object_type, (object_type,))
 
 
-def audit_events_for_object(*, obj) -> QuerySet[AuditEvent]:
+def audit_events_for_object(*, obj: Model) -> QuerySet[AuditEvent]:
     """An object's own change history, newest first (shown on the object's page)."""
     return AuditEvent.objects.filter(
         object_type__in=object_type_names(obj._meta.label_lower), object_id=str(obj.pk)

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
@@ -32,12 +33,15 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
-def _normalise(detail: dict | None) -> dict:
+def _normalise(detail: dict[str, Any] | None) -> dict[str, Any]:
     # Round-trip through JSON so what is hashed equals what the database gives back later.
-    return json.loads(json.dumps(detail or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    normal: dict[str, Any] = json.loads(
+        json.dumps(detail or {}, cls=DjangoJSONEncoder, ensure_ascii=False)
+    )
+    return normal
 
 
-def _actor_fields(actor) -> dict:
+def _actor_fields(actor: Any) -> dict[str, Any]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         return {"actor": None, "actor_name": "", "actor_roles": ""}
     return {
@@ -50,13 +54,13 @@ def _actor_fields(actor) -> dict:
 def audit_record(
     *,
     event_type: str,
-    actor=None,
+    actor: Any = None,  # a user, or None / anonymous for the system
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
     outcome: str = AuditEvent.Outcome.SUCCESS,
     reason: str = "",
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
     source_ip: str | None = None,
     actor_name: str = "",
 ) -> AuditEvent:
@@ -90,13 +94,13 @@ def audit_record(
     return event
 
 
-def model_snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict:
+def model_snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
     """The instance's concrete field values as JSON-ready data (for before/after details)."""
     names = fields or [f.attname for f in instance._meta.concrete_fields]
     return _normalise({name: getattr(instance, name) for name in names})
 
 
-def changes_between(before: dict, after: dict) -> dict:
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Only the fields that changed: {field: [before, after]}."""
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
@@ -113,7 +117,9 @@ class ChainVerification:
     keyed_from: int | None = None  # the first seq that carries a mac
 
 
-def _broken(checked, prev_hash, seq, problem, **kw) -> ChainVerification:
+def _broken(
+    checked: int, prev_hash: str, seq: int | None, problem: str, **kw: Any
+) -> ChainVerification:
     return ChainVerification(False, checked, prev_hash, seq, problem, **kw)
 
 
@@ -128,13 +134,13 @@ def audit_chain_verify(*, chunk_size: int = 2000, anchored: bool = True) -> Chai
     if store.problems:
         return _broken(0, GENESIS_HASH, None, "；".join(store.problems[:3]))
     pins, superseded = checkpoints.anchors(store)
-    expected: dict[int, list] = {}
+    expected: dict[int, list[Any]] = {}
     for pin in pins:
         if pin.seq > 0:  # a checkpoint of an empty log pins nothing
             expected.setdefault(pin.seq, []).append(pin)
     keyed = [p.keyed_from for p in pins if p.keyed_from]
     must_be_keyed_from = min(keyed) if keyed else None
-    counts = {"checkpoints": len(pins), "superseded": superseded}
+    counts: dict[str, Any] = {"checkpoints": len(pins), "superseded": superseded}
 
     expected_seq, prev_hash, checked, keyed_from = 1, GENESIS_HASH, 0, None
     events = AuditEvent.objects.order_by("seq")

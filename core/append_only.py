@@ -7,6 +7,8 @@ A model names itself for the message with ``append_only_noun`` (e.g. "审计事�
 subclass of ``AppendOnlyError`` by setting ``append_only_error``. A model with its own narrow
 transitions (a draw may still be voided) uses only ``AppendOnlyQuerySet``."""
 
+from typing import Any, NoReturn
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -16,7 +18,7 @@ class AppendOnlyError(ValidationError):
     form or view shows the message like any other refusal."""
 
 
-def append_only_refusal(model, action: str) -> AppendOnlyError:
+def append_only_refusal(model: type[models.Model], action: str) -> AppendOnlyError:
     noun = getattr(model, "append_only_noun", "该记录")
     error = getattr(model, "append_only_error", AppendOnlyError)
     if action == "delete":
@@ -26,11 +28,11 @@ def append_only_refusal(model, action: str) -> AppendOnlyError:
     return error(message, code=f"append_only_{action}")
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise append_only_refusal(self.model, "update")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise append_only_refusal(self.model, "delete")
 
 
@@ -40,10 +42,10 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding or kwargs.get("force_update"):
             raise append_only_refusal(type(self), "update")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise append_only_refusal(type(self), "delete")

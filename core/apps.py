@@ -14,7 +14,7 @@ class CoreConfig(AppConfig):
         },
     }
 
-    def ready(self):
+    def ready(self) -> None:
         # The e-mail settings check (core.I001 / core.W001) lives with the e-mail code, which
         # imports models: so here, once the app registry is ready.
         from django.core import checks

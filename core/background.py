@@ -7,10 +7,12 @@ module — as a URLconf names views by string — and the import graph keeps no 
 that patch ``<task>.delay`` behave as with a direct import.
 """
 
-from celery import current_app
+from typing import Any
+
+from celery import Task, current_app
 
 
-def task_named(name: str):
+def task_named(name: str) -> "Task[Any, Any]":
     """The registered Celery task called ``name``."""
     if name not in current_app.tasks:
         # A web process imports an app's tasks module only when something uses it.

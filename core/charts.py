@@ -27,6 +27,7 @@ import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -56,7 +57,7 @@ AXIS = "#888888"
 MAX_LABEL_WIDTH = 180  # px: longer labels are shortened with … (full text in <title>)
 
 
-def _number(value) -> float:
+def _number(value: Any) -> float:
     if value is None:
         return 0.0
     try:
@@ -93,7 +94,16 @@ def _shorten(text: str, max_width: float, size: float = FONT_SIZE) -> str:
     return out + "…"
 
 
-def _text(x, y, content: str, *, anchor="start", size=FONT_SIZE, fill=TEXT, weight="") -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    anchor: str = "start",
+    size: float = FONT_SIZE,
+    fill: str = TEXT,
+    weight: str = "",
+) -> str:
     weight_attr = f' font-weight="{weight}"' if weight else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
@@ -101,7 +111,7 @@ def _text(x, y, content: str, *, anchor="start", size=FONT_SIZE, fill=TEXT, weig
     )
 
 
-def _label(x, y, label: str, max_width: float, *, anchor="end") -> str:
+def _label(x: float, y: float, label: str, max_width: float, *, anchor: str = "end") -> str:
     """A label shortened to ``max_width``, with the full text as its tooltip."""
     short = _shorten(label, max_width)
     if short == label:
@@ -133,13 +143,13 @@ def _empty(title: str, width: float) -> SafeString:
     return _svg(width, height, title, body)
 
 
-def _clean_labels(labels: Iterable) -> list[str]:
+def _clean_labels(labels: Iterable[Any]) -> list[str]:
     return ["" if label is None else str(label) for label in labels]
 
 
 def bar_chart(
-    labels: Sequence,
-    values: Sequence,
+    labels: Sequence[Any],
+    values: Sequence[Any],
     *,
     title: str = "",
     width: int = 560,
@@ -194,8 +204,8 @@ def _legend(names: Sequence[str], y: float, width: float) -> tuple[list[str], fl
 
 
 def stacked_bar_chart(
-    labels: Sequence,
-    series: Sequence[tuple[str, Sequence]],
+    labels: Sequence[Any],
+    series: Sequence[tuple[str, Sequence[Any]]],
     *,
     title: str = "",
     width: int = 560,
@@ -246,7 +256,7 @@ def stacked_bar_chart(
 
 
 def pie_chart(
-    labels: Sequence, values: Sequence, *, title: str = "", width: int = 560
+    labels: Sequence[Any], values: Sequence[Any], *, title: str = "", width: int = 560
 ) -> SafeString:
     """A pie with a legend on the right: each label with its value and share. Zero slices are
     listed in the legend but not drawn."""

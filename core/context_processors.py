@@ -1,15 +1,17 @@
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
 from .extensions import nav_items
 
 
-def navigation(request) -> dict:
+def navigation(request: Any) -> dict[str, Any]:  # request.user: a User (core cannot import it)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     roles = user.role_names()
-    items = [
+    items: list[dict[str, Any]] = [
         {"label": item.label, "url": reverse(item.url_name), "active": False}
         for item in nav_items()
         if roles & item.roles

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import environ
 from django.apps import apps
@@ -55,7 +56,7 @@ def two_roles() -> bool:
     return connection.vendor == "postgresql" and bool(settings.DATABASE_OWNER_URL)
 
 
-def owner_credentials() -> dict:
+def owner_credentials() -> dict[str, Any]:
     config = environ.Env.db_url_config(settings.DATABASE_OWNER_URL)
     return {key: config.get(key, "") for key in _CREDENTIALS}
 
@@ -95,7 +96,8 @@ def classify_tables() -> dict[str, tuple[str, list[str]]]:
             kinds[table] = ("append_only", [])
         elif model._meta.label_lower in GUARDED_COLUMNS:
             names = GUARDED_COLUMNS[model._meta.label_lower](model)
-            columns = sorted(model._meta.get_field(name).column for name in names)
+            # Guarded names are concrete fields, which always have a column.
+            columns: list[str] = sorted(model._meta.get_field(name).column for name in names)  # type: ignore[union-attr,misc]
             kinds[table] = ("guarded", columns)
         else:
             kinds[table] = ("ordinary", [])

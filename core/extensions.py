@@ -8,9 +8,10 @@
   importing it)
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 from django.apps import apps
@@ -29,15 +30,15 @@ class NavItem:
 class Panel:
     title: str
     template: str
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
 
 
-def _no_check(**kwargs) -> None:
+def _no_check(**kwargs: Any) -> None:
     return None
 
 
-def _nobody(obj) -> list:
+def _nobody(obj: Any) -> list[Any]:
     return []
 
 
@@ -65,8 +66,10 @@ class ApprovalKind:
     object_type: str  # "app_label.model" of the object the request is about
     load: Callable[[str], Any]  # the object for an id, or None
     check_request: Callable[..., None]  # (*, actor, obj)
-    approver_roles: Callable[..., frozenset]  # (*, actor, obj) -> role names
-    perform: Callable[..., dict]  # (*, actor, obj, request) -> what to show the approver once
+    approver_roles: Callable[..., frozenset[str]]  # (*, actor, obj) -> role names
+    perform: Callable[
+        ..., dict[str, Any]
+    ]  # (*, actor, obj, request) -> what to show the approver once
     check_decider: Callable[..., None] = _no_check  # (*, actor, obj, request)
     # (*, actor, obj, payload): a kind whose change needs parameters refuses a request without
     # them (e.g. one made through the generic approvals:create form instead of the object's page)
@@ -75,12 +78,12 @@ class ApprovalKind:
     # (e.g. a head of another section); the requester, the decider and the readers of every
     # request (``approvals.selectors.SEE_ALL``) always see it
     check_viewer: Callable[..., None] = _no_check
-    watchers: Callable[[Any], list] = _nobody  # (obj) -> users told of every step
+    watchers: Callable[[Any], list[Any]] = _nobody  # (obj) -> users told of every step
     result_template: str = ""  # renders perform's result for the approver (once)
     describe: Callable[[Any], str] = str  # (obj) -> the object as the approver reads it
 
 
-def app_modules(module_name: str):
+def app_modules(module_name: str) -> Iterator[ModuleType]:
     for config in apps.get_app_configs():
         try:
             yield import_module(f"{config.name}.{module_name}")

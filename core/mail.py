@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core import checks
@@ -61,7 +63,7 @@ def email_status() -> tuple[bool, str]:
     )
 
 
-def skip_reason(user) -> str:
+def skip_reason(user: User) -> str:
     """Why ``user`` gets no e-mail ("" when one is sent)."""
     if not email_enabled():
         return REASON_DISABLED
@@ -72,7 +74,7 @@ def skip_reason(user) -> str:
     return ""
 
 
-def initial_state(user) -> dict:
+def initial_state(user: User) -> dict[str, Any]:
     """The e-mail fields of a new notification for ``user`` (used by ``notification_send``)."""
     reason = skip_reason(user)
     if reason:
@@ -91,7 +93,7 @@ def queue_on_commit(notification_ids: list[int]) -> None:
         transaction.on_commit(lambda: dispatch(ids))
 
 
-def dispatch(notification_ids) -> int:
+def dispatch(notification_ids: Iterable[int]) -> int:
     """Send one Celery message per notification; a broker failure is logged and left to the
     sweep (the rows stay ``queued`` and are re-queued when stale)."""
     notification_email_send = task_named("core.tasks.notification_email_send")
@@ -113,7 +115,7 @@ def absolute_link(link: str) -> str:
     return f"{base}{link}" if base and link.startswith("/") else link
 
 
-def build_message(notification, address: str) -> EmailMessage:
+def build_message(notification: Notification, address: str) -> EmailMessage:
     recipient = notification.recipient
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("【双随机、一公开】%(title)s") % {"title": notification.title}
@@ -133,7 +135,7 @@ def build_message(notification, address: str) -> EmailMessage:
     return EmailMessage(subject=subject, body=body, to=[address])
 
 
-def _claimable(now):
+def _claimable(now: dt.datetime) -> Q:
     S = Notification.EmailState
     return (
         Q(email_state__in=[S.QUEUED, S.FAILED])
@@ -170,7 +172,7 @@ def notification_email_deliver(*, notification_id: int) -> str:
     return S.SENT
 
 
-def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict:
+def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict[str, Any]:
     """Decide the notifications written without a state (set-based SQL), and re-queue stale
     and failed ones. Bounded: partial indexes on the open states, at most ``limit`` queued."""
     S = Notification.EmailState
@@ -209,7 +211,7 @@ def notification_email_sweep(*, limit: int = SWEEP_LIMIT) -> dict:
     return counts
 
 
-def email_settings_check(app_configs=None, **kwargs):
+def email_settings_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """``manage.py check``: say when notification e-mail is off (an intranet without a mail
     server is a valid set-up, so it is information, not a warning), and warn when e-mail is on
     without ``SITE_URL`` (the links in the e-mails would be relative)."""

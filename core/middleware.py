@@ -1,4 +1,7 @@
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 from django.utils import translation
 
 
@@ -11,10 +14,10 @@ class ContentSecurityPolicyMiddleware:
         "form-action 'self'; frame-ancestors 'none'"
     )
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.POLICY)
         return response
@@ -27,10 +30,10 @@ class ChineseFirstLocaleMiddleware:
     office PCs would show English to staff who never asked for it (docs/decisions.md).
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         available = {code for code, _name in settings.LANGUAGES}
         language = chosen if chosen in available else settings.LANGUAGE_CODE
@@ -48,10 +51,10 @@ class AllowedMethodsMiddleware:
 
     ALLOWED = ("GET", "HEAD", "POST")
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method not in self.ALLOWED:
             from django.http import HttpResponseNotAllowed
 
@@ -63,10 +66,10 @@ class NoStoreForUsersMiddleware:
     """Pages of a logged-in user hold personal data: neither the browser nor a proxy may keep a
     copy once the user has logged out (等保 剩余信息保护). Public pages keep their own headers."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
         was_authenticated = bool(user is not None and user.is_authenticated)
         response = self.get_response(request)

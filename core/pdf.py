@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 
@@ -105,15 +106,15 @@ def _allowed_roots() -> list[Path]:
     return [r.resolve() for r in roots]
 
 
-def _weasy():
+def _weasy() -> tuple[Any, Any]:
     # WeasyPrint loads Pango and its fonts (about a second): only the processes that print do.
     import weasyprint
     from weasyprint.urls import URLFetcher
 
-    class SafeURLFetcher(URLFetcher):
+    class SafeURLFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no types
         """Only ``data:`` URLs and local files under the allowed roots; everything else fails."""
 
-        def fetch(self, url, headers=None):
+        def fetch(self, url: str, headers: Any = None) -> Any:
             parsed = urlparse(url)
             if parsed.scheme == "data":
                 return super().fetch(url, headers)
@@ -127,7 +128,11 @@ def _weasy():
 
 
 def render_pdf(
-    template_name: str, context: dict | None = None, *, request=None, extra_css: str = ""
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    request: HttpRequest | None = None,
+    extra_css: str = "",
 ) -> bytes:
     """Render ``template_name`` with ``context`` and return the PDF bytes."""
     weasyprint, fetcher_class = _weasy()
@@ -146,11 +151,12 @@ def render_pdf(
         base_url=(Path(settings.BASE_DIR) / "static").as_uri() + "/",
         url_fetcher=fetcher,
     )
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+    pdf: bytes = document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+    return pdf
 
 
 def pdf_response(pdf: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    response["Content-Disposition"] = content_disposition_header(not inline, filename) or "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response

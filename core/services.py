@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils import timezone
 
 from .mail import REASON_IN_APP_ONLY, initial_state, queue_on_commit
@@ -5,7 +7,7 @@ from .models import Notification
 
 
 def notification_send(
-    *, recipient, key: str, title: str, body: str = "", link: str = "", email: bool = True
+    *, recipient: Any, key: str, title: str, body: str = "", link: str = "", email: bool = True
 ) -> bool:
     """Send once per (recipient, key); returns True if it was new. Safe to run twice.
 
@@ -26,7 +28,7 @@ def notification_send(
     return created
 
 
-def notification_mark_read(*, recipient, notification_id: int) -> bool:
+def notification_mark_read(*, recipient: Any, notification_id: int) -> bool:
     """Mark one of the recipient's notifications read. False when the recipient has no such
     notification (someone else's, or none): the caller must not report success then."""
     mine = Notification.objects.filter(pk=notification_id, recipient=recipient)

@@ -1,6 +1,8 @@
 """Background jobs of the shell: notification e-mail (``core.mail``). Both are safe to run
 twice; no ETA/countdown tasks."""
 
+from typing import Any
+
 from celery import shared_task
 
 from .mail import notification_email_deliver
@@ -19,6 +21,6 @@ def notification_email_send(notification_id: int) -> str:
 
 
 @shared_task(name="core.tasks.notification_email_sweep", acks_late=True, ignore_result=True)
-def notification_email_sweep() -> dict:
+def notification_email_sweep() -> dict[str, Any]:
     """Queue e-mails of notifications written by set-based SQL; re-queue lost / failed ones."""
     return sweep()

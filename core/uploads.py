@@ -12,9 +12,10 @@ import io
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -83,14 +84,20 @@ def safe_filename(name: str) -> str:
 class FilePurpose:
     code: str
     kinds: frozenset[str]
-    can_read: Callable
+    can_read: Callable[..., Any]
     max_bytes: int | None = None
 
 
 _PURPOSES: dict[str, FilePurpose] = {}
 
 
-def register_file_purpose(code, *, kinds, can_read, max_bytes=None) -> FilePurpose:
+def register_file_purpose(
+    code: str,
+    *,
+    kinds: Iterable[str],
+    can_read: Callable[..., Any],
+    max_bytes: int | None = None,
+) -> FilePurpose:
     purpose = FilePurpose(code, frozenset(kinds), can_read, max_bytes)
     _PURPOSES[code] = purpose
     return purpose
@@ -167,7 +174,7 @@ def _pdf_refusal(data: bytes) -> str | None:
             return _("已加密，无法检查其内容")
         if len(reader.pages) == 0:
             return _("没有页面")
-        stack, seen = [reader.trailer], set()
+        stack, seen = [reader.trailer], set[tuple[int, int]]()
         while stack:
             item = stack.pop()
             if isinstance(item, IndirectObject):
@@ -283,7 +290,7 @@ _MP4_BRANDS = (b"M4A", b"M4B", b"mp4", b"iso", b"3gp")  # major brand prefixes (
 def _m4a_ok(data: bytes) -> bool:
     """An ``ftyp`` box first, then top-level boxes that parse exactly to the end, a ``moov``
     among them."""
-    at, boxes = 0, []
+    at, boxes = 0, list[bytes]()
     while at < len(data):
         if at + 8 > len(data):
             return False
@@ -308,8 +315,9 @@ def _m4a_ok(data: bytes) -> bool:
     return b"moov" in boxes
 
 
-_AMR_NB_SIZES = (12, 13, 15, 17, 19, 20, 26, 31, 5)  # speech bytes by frame type 0..8
-_AMR_WB_SIZES = (17, 23, 32, 36, 40, 46, 50, 58, 60, 5)  # 0..9
+# Speech bytes by frame type (0..8 for AMR, 0..9 for AMR-WB).
+_AMR_NB_SIZES: tuple[int, ...] = (12, 13, 15, 17, 19, 20, 26, 31, 5)
+_AMR_WB_SIZES: tuple[int, ...] = (17, 23, 32, 36, 40, 46, 50, 58, 60, 5)
 
 
 def _amr_ok(data: bytes) -> bool:
@@ -387,7 +395,9 @@ def validate_upload(*, data: bytes, name: str, purpose: FilePurpose) -> str:
 
 
 @transaction.atomic
-def file_store(*, upload, purpose: str, actor, supersedes: StoredFile | None = None):
+def file_store(
+    *, upload: Any, purpose: str, actor: Any, supersedes: StoredFile | None = None
+) -> StoredFile:
     """Validate and store an uploaded file (Django UploadedFile or (name, bytes))."""
     spec = file_purpose(purpose)
     if isinstance(upload, tuple):
@@ -436,7 +446,7 @@ def file_store(*, upload, purpose: str, actor, supersedes: StoredFile | None = N
     return stored
 
 
-def file_open(stored: StoredFile):
+def file_open(stored: StoredFile) -> BinaryIO:
     path = (Path(settings.MEDIA_ROOT) / stored.path).resolve()
     if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
         raise ValidationError("非法的文件路径。")

@@ -1,9 +1,12 @@
+from uuid import UUID
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import UserRequest
 from accounts.roles import ROLE_DESCRIPTIONS
 
 from .extensions import app_modules
@@ -14,7 +17,7 @@ from .uploads import file_open, file_purpose
 
 
 @role_required(*ALL_ROLES)
-def dashboard(request):
+def dashboard(request: UserRequest) -> HttpResponse:
     roles = request.user.role_names()
     panels = []
     for module in app_modules("dashboard"):
@@ -33,14 +36,14 @@ def dashboard(request):
 
 
 @role_required(*ALL_ROLES)
-def notification_list(request):
+def notification_list(request: UserRequest) -> HttpResponse:
     notifications = request.user.notifications.all()[:100]
     return render(request, "core/notifications.html", {"notifications": notifications})
 
 
 @require_POST
 @role_required(*ALL_ROLES)
-def notification_read(request, notification_id: int):
+def notification_read(request: UserRequest, notification_id: int) -> HttpResponseBase:
     if not notification_mark_read(recipient=request.user, notification_id=notification_id):
         # Another user's notice: the same answer as one that does not exist.
         raise Http404("没有这条通知。")
@@ -48,12 +51,12 @@ def notification_read(request, notification_id: int):
     return redirect("core:notifications")
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 @role_required(*ALL_ROLES)
-def file_download(request, file_id):
+def file_download(request: UserRequest, file_id: UUID) -> FileResponse:
     """Serve a stored file after its purpose's permission check."""
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:

@@ -99,7 +99,9 @@ class BatchExporter:
         for row in rows:
             yield [get(row) for get in getters]
 
-    def write(self, target, rows: Iterable[ExportRow], **meta) -> int:  # pragma: no cover
+    def write(
+        self, target, rows: Iterable[ExportRow], *, batch: str = "", generated_at=None
+    ) -> int:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -265,7 +267,9 @@ class JsonExporter(BatchExporter):
     extension = ".json"
     content_type = "application/json"
 
-    def write(self, target, rows: Iterable[ExportRow], *, batch: str = "", generated_at=None):
+    def write(
+        self, target, rows: Iterable[ExportRow], *, batch: str = "", generated_at=None
+    ) -> int:
         keys = [c.key for c in self.columns]
         head = {
             "format_version": FORMAT_VERSION,

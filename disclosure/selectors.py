@@ -1,9 +1,10 @@
 """Reads for the publication screens: who sees which records, batches and rows (section
 scoping). Pages and capped counts: ``core.paging``."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from accounts.models import User
 from accounts.roles import Role
 from approvals.models import ApprovalRequest
 from approvals.selectors import approvals_open_for
@@ -53,7 +54,9 @@ def _scoped(qs, user, *, record: str = ""):
     return qs if condition is None else qs.filter(condition)
 
 
-def records_for(user, qs=None):
+def records_for(
+    user: User, qs: QuerySet[PublicationRecord] | None = None
+) -> QuerySet[PublicationRecord]:
     return _scoped(qs if qs is not None else PublicationRecord.objects.all(), user)
 
 

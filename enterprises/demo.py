@@ -332,7 +332,8 @@ def seed(*, stdout) -> None:
     sections = {s.code: s for s in Section.objects.all()}
     trade_codes = list(WEIGHTS)
     used: set[str] = set()
-    enterprises, trade_links = [], []
+    enterprises: list[Enterprise] = []
+    trade_links: list = []
     for _n in range(300):
         code = rng.choices(trade_codes, weights=[WEIGHTS[c] for c in trade_codes])[0]
         individual = code in ("recycling", "prepaid_card") and rng.random() < 0.4

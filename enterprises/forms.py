@@ -179,7 +179,9 @@ class ListFilterForm(forms.Form):
         ),
     )
     trade = forms.ModelChoiceField(label="监管行业", queryset=Trade.objects.all(), required=False)
-    township = forms.ModelChoiceField(label="乡镇/街道", queryset=None, required=False)
+    township: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="乡镇/街道", queryset=None, required=False
+    )
     enterprise_type = forms.ChoiceField(
         label="主体类型",
         choices=[("", "全部类型"), *Enterprise.EnterpriseType.choices],
@@ -194,7 +196,9 @@ class ListFilterForm(forms.Form):
     tier = forms.ChoiceField(
         label="风险等级", choices=[("", "全部等级"), *RiskTier.choices], required=False
     )
-    section = forms.ModelChoiceField(label="责任股室", queryset=None, required=False)
+    section: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="责任股室", queryset=None, required=False
+    )
     licence = forms.ChoiceField(label="许可证", required=False)
     group = forms.CharField(
         label=gettext_lazy("所属集团"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -444,7 +445,7 @@ _TIER_WORDS = {
 
 
 def _uscc_ids(keys: list[str]) -> dict[str, int]:
-    found = {}
+    found: dict[str, int] = {}
     for chunk in _chunks(keys):
         found.update(Enterprise.objects.filter(uscc__in=chunk).values_list("uscc", "id"))
     return found
@@ -566,7 +567,7 @@ class LicenceImporter(RowImporter):
         check = uscc_check(v.get("uscc"))
         if check.error:
             result.error(h("uscc"), check.error)
-        cleaned = {"uscc": check.value}
+        cleaned: dict[str, Any] = {"uscc": check.value}
         for name, label in (("licence_type", "许可证名称"), ("number", "证号")):
             cleaned[name] = clean_text(v.get(name))[:100]
             if not cleaned[name]:
@@ -753,7 +754,7 @@ class CheckItemImporter(RowImporter):
                 r.outcome = NEW
                 continue
             r.cleaned["id"] = item.pk
-            changes = {}
+            changes: dict[str, list] = {}
             for name, value in r.cleaned.items():
                 if name in ("id", "trades"):
                     continue

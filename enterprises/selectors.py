@@ -143,7 +143,8 @@ def _name_filter(qs: QuerySet[Enterprise], q: str) -> QuerySet[Enterprise]:
             function = "enterprise_name_bigrams"
             output_field = ArrayField(TextField())
 
-        qs = qs.alias(name_bigrams=NameBigrams("name")).filter(
+        # The plugin types the alias's lookup as text; output_field says it is an array.
+        qs = qs.alias(name_bigrams=NameBigrams("name")).filter(  # type: ignore[misc]
             name_bigrams__contains=name_bigrams(q)
         )
     return qs.filter(name__contains=q)

@@ -6,6 +6,7 @@ import logging
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Section
 from audit.services import audit_record, changes_between, model_snapshot
 from core.bounds import single_line
-from core.spreadsheets import SpreadsheetError, run_preview, stream_preview, upload_check
+from core.spreadsheets import Preview, SpreadsheetError, run_preview, stream_preview, upload_check
 from core.uploads import safe_filename
 
 from . import selectors
@@ -97,7 +98,7 @@ def enterprise_save(
         raise ValidationError({"uscc": "该统一社会信用代码已在名录库中"})
     with transaction.atomic():
         created = enterprise is None
-        before = {} if created else _snapshot(Enterprise.objects.get(pk=enterprise.pk))
+        before = {} if enterprise is None else _snapshot(Enterprise.objects.get(pk=enterprise.pk))
         enterprise = enterprise or Enterprise()
         for name in ENTERPRISE_FIELDS:
             if name in data:
@@ -151,8 +152,7 @@ def licence_save(
     *, actor, enterprise: Enterprise, data: dict, licence: Licence | None = None
 ) -> Licence:
     with transaction.atomic():
-        created = licence is None
-        before = {} if created else model_snapshot(Licence.objects.get(pk=licence.pk))
+        before = {} if licence is None else model_snapshot(Licence.objects.get(pk=licence.pk))
         licence = licence or Licence(enterprise=enterprise)
         for name in ("licence_type", "number", "issued_on", "expires_on", "issuer"):
             if name in data:
@@ -208,14 +208,14 @@ def check_item_save(*, actor, data: dict, trades, item: CheckItem | None = None)
     scope: the item's section before the change and after it."""
     with transaction.atomic():
         created = item is None
-        if not created:
+        if item is not None:
             stored = CheckItem.objects.select_related("section").get(pk=item.pk)
             _require_item_section(actor, stored.section, stored.name)
         if "section" in data:
             _require_item_section(
                 actor, data["section"], data.get("name") or (item.name if item else "")
             )
-        before = {} if created else _item_snapshot(CheckItem.objects.get(pk=item.pk))
+        before = {} if item is None else _item_snapshot(CheckItem.objects.get(pk=item.pk))
         item = item or CheckItem()
         for name in CHECK_ITEM_FIELDS:
             if name in data:
@@ -270,7 +270,7 @@ def import_apply(
             # Streamed (bounded memory): each validated chunk is written as it is read; any
             # error anywhere raises below and rolls the whole transaction back.
             writer = importer.writer(actor=actor)
-            preview = stream_preview(
+            preview: Preview = stream_preview(
                 importer,
                 source,
                 filename=filename,
@@ -343,7 +343,7 @@ def _change_labels(kind: str):
 
 def _preview_summary(preview) -> dict:
     label, show = _change_labels(preview.kind)
-    rows = []
+    rows: list[dict] = []
     for r in preview.results:
         if r.errors or r.outcome in ("new", "updated") or len(rows) < 50:
             rows.append(
@@ -421,7 +421,7 @@ def import_files_prune(*, now=None) -> int:
     removed = 0
     for batch in abandoned.only("pk", "stored_path", "status"):
         Path(batch.stored_path).unlink(missing_ok=True)
-        fields = {"stored_path": ""}
+        fields: dict[str, Any] = {"stored_path": ""}
         if batch.status != ImportBatch.Status.FAILED:
             fields.update(status=ImportBatch.Status.FAILED, finished_at=timezone.now())
             fields["message"] = (

@@ -88,7 +88,7 @@ def schedule_assign(
                 chosen = day
                 break
         over = chosen is None
-        if over:
+        if chosen is None:
             chosen = days[ideal]
         for member in members:
             load[member, chosen] += 1

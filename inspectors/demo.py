@@ -59,7 +59,7 @@ def seed(*, stdout) -> None:
         stdout.write("  （没有股室，跳过执法人员名录）")
         return
     fallback = next(iter(sections.values()))
-    trades_by_section: dict[int, list] = {}
+    trades_by_section: dict[int | None, list] = {}
     for trade in Trade.objects.all():
         trades_by_section.setdefault(trade.section_id, []).append(trade)
     all_trades = list(Trade.objects.all())

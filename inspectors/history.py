@@ -1,6 +1,8 @@
 """Roster audit events made readable: Chinese event names and field-by-field before → after."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from accounts.models import Section, User
 from enterprises.models import Enterprise, ProfessionalQualification, Trade
@@ -65,7 +67,7 @@ def _show(field: str, value, names: dict | None = None) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if field == "professional_qualifications" and isinstance(value, list):
-        return "、".join(_QUALS.get(v, v) for v in value)
+        return "、".join(str(_QUALS.get(v, v)) for v in value)
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if field in _CHOICES:
@@ -78,6 +80,7 @@ def describe(event, names: dict | None = None) -> dict:
     detail = event.detail or {}
     before, after = detail.get("before"), detail.get("after") or {}
     changes = []
+    pairs: Iterable[tuple[Any, Any]]
     if "changes" in detail and isinstance(detail["changes"], dict) and before is not None:
         pairs = detail["changes"].items()
     elif before is not None:
@@ -88,7 +91,9 @@ def describe(event, names: dict | None = None) -> dict:
         if field in _HIDDEN:
             continue
         changes.append(
-            Change(_LABELS.get(field, field), _show(field, old, names), _show(field, new, names))
+            Change(
+                str(_LABELS.get(field, field)), _show(field, old, names), _show(field, new, names)
+            )
         )
     note = ""
     if event.event_type == "inspector.imported":

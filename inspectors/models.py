@@ -384,7 +384,7 @@ class Recusal(models.Model):
         return "group" if self.group else "legal_representative"
 
     def target_text(self) -> str:
-        if self.enterprise_id:
+        if self.enterprise_id and self.enterprise:
             return self.enterprise.name
         if self.group:
             return f"集团“{self.group}”全部企业"

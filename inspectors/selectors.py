@@ -179,7 +179,9 @@ class EligibilityContext:
             self._item_trades[item_id].add(trade_id)
 
     def _base_reasons(self, inspector: Inspector) -> list[str]:
-        reasons = [f"{p.get_status_display()} {p.period_text()}" for p in inspector.window_periods]
+        # window_periods: a Prefetch(to_attr=...), which the plugin cannot see.
+        periods = inspector.window_periods  # type: ignore[attr-defined]
+        reasons = [f"{p.get_status_display()} {p.period_text()}" for p in periods]
         cert = certificate_reason(inspector.certificates.all(), self.start, self.end)
         if cert:
             reasons.append(cert)

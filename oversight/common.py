@@ -53,7 +53,7 @@ def download_response(
         detail={**scope.as_detail(), "rows": rows, "filename": filename, **(detail or {})},
     )
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(attachment, filename)
+    response["Content-Disposition"] = content_disposition_header(attachment, filename) or "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

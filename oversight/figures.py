@@ -146,7 +146,7 @@ def _of_visits(queryset: QuerySet, visit_ids) -> QuerySet:
 _FLAGS = ("visit_id", "task_id", "enterprise_id", "approved", "problem", "joint")
 
 
-def _figure_rows(visit_ids, apps) -> tuple[str, list]:
+def _figure_rows(visit_ids, apps) -> tuple[str, tuple]:
     Figures = apps.get_model("oversight", "VisitFigures")
     rows = _of_visits(Figures.objects.order_by(), visit_ids).values(*_FLAGS)
     return rows.query.sql_with_params()

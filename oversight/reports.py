@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -279,6 +281,7 @@ def task_figures(task_ids: list[int]) -> dict[int, Figures]:
     #    unpublished; on time when none was late.
     # (The counts are named n_*: a name of a column would shadow it in the later filters.)
     published = Q(records__gt=0, records_unpublished=0)
+    row: Mapping[str, Any]  # the .values() rows of the queries below, each with its own keys
     for row in (
         _figures(task_ids)
         .values("task_id")
@@ -364,7 +367,7 @@ def category_breakdowns(counts: dict[int, int]) -> list[Breakdown]:
     out = []
     for category in ResultCategory.objects.filter(pk__in=counts).select_related("parent"):
         label = category.label
-        if category.parent_id:
+        if category.parent:
             label = f"{category.parent.label}（{category.label}）"
         out.append(Breakdown(key=category.code, label=label, count=counts[category.pk]))
         out[-1].extra = category.order

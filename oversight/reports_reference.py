@@ -7,6 +7,9 @@ publication records per visit. Too slow for a cold report at 10^5 visits (docs/r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -73,6 +76,7 @@ def reference_task_figures(task_ids: list[int]) -> dict[int, Figures]:
         return figures
     for f in figures.values():
         f.due = 0
+    row: Mapping[str, Any]  # the .values() rows of the queries below, each with its own keys
     for row in (
         DrawSelection.objects.filter(draw__task_id__in=task_ids, draw__status=Draw.Status.COMPLETED)
         .values("draw__task_id")

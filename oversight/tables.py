@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
+
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    header: _StrOrPromise
     value: Callable[[Any, dict], Any]
     width: int | None = None
 
@@ -29,13 +32,13 @@ class Column:
 class Table:
     page: str  # the audited object of the export (``oversight.export``)
     filename: str
-    sheet_title: str
+    sheet_title: _StrOrPromise
     columns: tuple[Column, ...]
 
     def headers(self) -> list[str]:
         return [str(c.header) for c in self.columns]
 
-    def widths(self) -> list[int] | None:
+    def widths(self) -> list[int | None] | None:
         widths = [c.width for c in self.columns]
         return widths if any(widths) else None
 

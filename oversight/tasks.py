@@ -23,7 +23,7 @@ def draws_verify_all(*, chunk: int = CHUNK) -> dict:
         if not draws:
             break
         for draw in draws:
-            draw.has_document = True
+            draw.has_document = True  # type: ignore[attr-defined]  # read by _has_document
         for draw_id, problems in verify_draws(draws).items():
             checked += 1
             if problems:

@@ -1,8 +1,11 @@
 """Dashboard panel: today's working-day status, and from 1 October a warning to 系统管理员 and
 牵头股室 until next year's holiday notice is published."""
 
+import datetime as dt
+
 from django.utils.translation import gettext as _
 
+from accounts.models import User, UserRequest
 from accounts.roles import Role
 from core.extensions import Panel
 
@@ -14,7 +17,7 @@ WARN_FROM_MONTH = 10  # the State Council notice usually comes out in October–
 WARN_ROLES = (Role.SYSTEM_ADMIN, Role.LEAD_SECTION)
 
 
-def today_lines(calendar: WorkingCalendar, day) -> tuple[str, str]:
+def today_lines(calendar: WorkingCalendar, day: dt.date) -> tuple[str, str]:
     label = _("今天（%(date)s 星期%(weekday)s）") % {
         "date": day.strftime("%Y-%m-%d"),
         "weekday": WEEKDAYS[day.weekday()],
@@ -32,7 +35,7 @@ def today_lines(calendar: WorkingCalendar, day) -> tuple[str, str]:
     else:
         line = label + _("是工作日。")
     nxt = calendar.deadline(day, 1)
-    if nxt.is_pending:
+    if nxt.date is None:  # pending
         return line, _("下一个工作日：%(value)s。") % {"value": str(nxt)}
     return line, _("下一个工作日：%(date)s（星期%(weekday)s）。") % {
         "date": nxt.date.isoformat(),
@@ -40,7 +43,7 @@ def today_lines(calendar: WorkingCalendar, day) -> tuple[str, str]:
     }
 
 
-def next_year_warning(user, day) -> tuple[str, CalendarYear | None]:
+def next_year_warning(user: User, day: dt.date) -> tuple[str, CalendarYear | None]:
     """The warning text (empty when none is due) and the pending draft, if any."""
     if day.month < WARN_FROM_MONTH or not user.has_role(*WARN_ROLES):
         return "", None
@@ -62,7 +65,7 @@ def next_year_warning(user, day) -> tuple[str, CalendarYear | None]:
     return text, draft
 
 
-def calendar_panel(request) -> list[Panel]:
+def calendar_panel(request: UserRequest) -> list[Panel]:
     day = today()
     calendar = WorkingCalendar()
     today_line, next_line = today_lines(calendar, day)
@@ -84,5 +87,5 @@ def calendar_panel(request) -> list[Panel]:
     ]
 
 
-def panels(request) -> list[Panel]:
+def panels(request: UserRequest) -> list[Panel]:
     return calendar_panel(request)

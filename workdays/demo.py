@@ -3,6 +3,7 @@ administrator has entered a 2027 draft that awaits a second admin's approval, so
 the approval flow and deadlines reaching into 2027 as 待定."""
 
 import datetime as dt
+from typing import Any
 
 from accounts.models import User
 
@@ -30,7 +31,7 @@ DEMO_2027 = Arrangement(
 )
 
 
-def seed(*, stdout) -> None:
+def seed(*, stdout: Any) -> None:
     sysadmin = User.objects.filter(username="sysadmin").first()
     if sysadmin is None or CalendarYear.objects.filter(year=2027).exists():
         return

@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -119,7 +120,7 @@ class CalendarDraftForm(forms.Form):
         return data
 
     @staticmethod
-    def initial_from(arrangement: Arrangement) -> dict:
+    def initial_from(arrangement: Arrangement) -> dict[str, Any]:
         holidays = "\n".join(
             f"{h.start:%Y-%m-%d} 至 {h.end:%Y-%m-%d} {h.name}" for h in arrangement.holidays
         )

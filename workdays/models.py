@@ -8,6 +8,7 @@ revision of a year counts. A published revision is never edited: a correction is
 """
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -122,13 +123,13 @@ class CalendarDay(models.Model):
         name = f" {self.holiday_name}" if self.holiday_name else ""
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}{name}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # A published (or superseded) revision is never edited in place: corrections are revisions.
         if not self.calendar_year.is_draft:
             raise ValidationError("已发布的节假日安排不可修改，请以更正修订版提交。")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if not self.calendar_year.is_draft:
             raise ValidationError("已发布的节假日安排不可修改，请以更正修订版提交。")
         return super().delete(*args, **kwargs)

@@ -6,6 +6,7 @@ Pure functions, no ORM and no ``chinese_calendar``: the data migration and the t
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 FIRST_YEAR = 2004
 LAST_YEAR = 2026
@@ -14,8 +15,9 @@ DEFAULT_DATA_FILE = Path(__file__).resolve().parent / "data" / "cn_calendar_2004
 WORKDAY, WEEKEND, HOLIDAY, MAKEUP = "workday", "weekend", "holiday", "makeup"
 
 
-def load(path: Path = DEFAULT_DATA_FILE) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def load(path: Path = DEFAULT_DATA_FILE) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data
 
 
 def plain_kind(day: dt.date) -> str:
@@ -43,7 +45,7 @@ def expand(
     return [(d, kind, name) for d, (kind, name) in sorted(days.items())]
 
 
-def parse_year(entry: dict) -> tuple[list[tuple[dt.date, dt.date, str]], list[dt.date]]:
+def parse_year(entry: dict[str, Any]) -> tuple[list[tuple[dt.date, dt.date, str]], list[dt.date]]:
     holidays = [
         (dt.date.fromisoformat(s), dt.date.fromisoformat(e), name)
         for s, e, name in entry["holidays"]

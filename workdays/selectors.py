@@ -4,6 +4,9 @@ import calendar as pycal
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
+from approvals.models import ApprovalRequest
 from approvals.selectors import approvals_open_for
 
 from .calendar import KIND_LABELS, DayInfo
@@ -103,7 +106,7 @@ def diff_between(old: dict[dt.date, DayInfo], new: dict[dt.date, DayInfo]) -> li
     return rows
 
 
-def year_rows():
+def year_rows() -> dict[int, list[CalendarYear]]:
     """Every year's revisions, newest year first, for the index page."""
     records = CalendarYear.objects.select_related("entered_by", "approved_by").order_by(
         "-year", "-revision"
@@ -114,7 +117,7 @@ def year_rows():
     return by_year
 
 
-def pending_drafts():
+def pending_drafts() -> QuerySet[CalendarYear]:
     return CalendarYear.objects.filter(status=CalendarYear.Status.DRAFT).select_related(
         "entered_by"
     )
@@ -123,6 +126,6 @@ def pending_drafts():
 CALENDAR_KIND = "workdays.calendar_year"
 
 
-def calendar_pending(record: CalendarYear):
+def calendar_pending(record: CalendarYear) -> ApprovalRequest | None:
     """The open publication request of ``record`` (a draft), if any."""
     return approvals_open_for(kind=CALENDAR_KIND, object_ids=[record.pk]).get(str(record.pk))

@@ -5,7 +5,9 @@ year, approved the same way; the previous revision stays, marked superseded.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +15,9 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
+from approvals.models import ApprovalRequest
 from approvals.services import approval_request
 from audit.services import audit_record
 
@@ -45,7 +49,7 @@ class Arrangement:
     holidays: tuple[HolidayRange, ...]
     makeup_days: tuple[dt.date, ...]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "holidays": [h.as_json() for h in self.holidays],
             "makeup_days": [d.isoformat() for d in self.makeup_days],
@@ -97,7 +101,7 @@ def arrangement_validate(year: int, arrangement: Arrangement) -> None:
 
 def arrangement_of(calendar_year: CalendarYear) -> Arrangement:
     """Recover the notice (holiday runs and make-up days) from a revision's stored days."""
-    holidays: list[list] = []
+    holidays: list[list[Any]] = []
     makeup: list[dt.date] = []
     for day in calendar_year.days.order_by("date"):
         if day.kind == CalendarDay.Kind.HOLIDAY:
@@ -123,12 +127,12 @@ def _write_days(calendar_year: CalendarYear, arrangement: Arrangement) -> None:
     )
 
 
-def _require(actor, roles, message: str) -> None:
+def _require(actor: User, roles: Iterable[str], message: str) -> None:
     if actor is None or not actor.has_role(*roles):
         raise PermissionDenied(message)
 
 
-def _summary(calendar_year: CalendarYear, arrangement: Arrangement) -> dict:
+def _summary(calendar_year: CalendarYear, arrangement: Arrangement) -> dict[str, Any]:
     return {
         "year": calendar_year.year,
         "revision": calendar_year.revision,
@@ -142,7 +146,7 @@ def _summary(calendar_year: CalendarYear, arrangement: Arrangement) -> dict:
 
 def calendar_draft_create(
     *,
-    actor,
+    actor: User,
     year: int,
     notice_title: str,
     notice_number: str,
@@ -190,7 +194,7 @@ def calendar_draft_create(
 
 def calendar_draft_update(
     *,
-    actor,
+    actor: User,
     calendar_year: CalendarYear,
     notice_title: str,
     notice_number: str,
@@ -238,7 +242,7 @@ def calendar_draft_update(
 # publishes it, or refuses it with a reason (the draft stays a draft, to be edited or discarded).
 
 
-def calendar_year_request(*, actor, calendar_year: CalendarYear):
+def calendar_year_request(*, actor: User, calendar_year: CalendarYear) -> ApprovalRequest:
     """Ask for ``calendar_year`` (a draft) to be published by a second admin."""
     record = calendar_year
     notice = record.notice_number or record.notice_title
@@ -254,27 +258,31 @@ def calendar_year_request(*, actor, calendar_year: CalendarYear):
     )
 
 
-def calendar_year_check_request(*, actor, obj: CalendarYear) -> None:
+def calendar_year_check_request(*, actor: User, obj: CalendarYear) -> None:
     _require(actor, ENTER_ROLES, "只有系统管理员可以提交节假日安排的发布申请。")
     if not obj.is_draft:
         raise ValidationError(f"{obj.year} 年第 {obj.revision} 版不是待审批的草稿。")
 
 
-def calendar_year_check_payload(*, actor, obj: CalendarYear, payload: dict) -> None:
+def calendar_year_check_payload(*, actor: User, obj: CalendarYear, payload: dict[str, Any]) -> None:
     if "entered_at" not in payload:
         raise ValidationError("请在节假日安排页面提交发布申请。")
 
 
-def calendar_year_approver_roles(*, actor, obj: CalendarYear) -> frozenset[str]:
+def calendar_year_approver_roles(*, actor: User, obj: CalendarYear) -> frozenset[str]:
     return frozenset(APPROVE_ROLES)
 
 
-def calendar_year_check_decider(*, actor, obj: CalendarYear, request) -> None:
+def calendar_year_check_decider(
+    *, actor: User, obj: CalendarYear, request: ApprovalRequest
+) -> None:
     if obj is not None and obj.entered_by_id == actor.pk:
         raise PermissionDenied("录入人不能审批自己录入的安排，须由另一位管理员审批。")
 
 
-def calendar_year_perform(*, actor, obj: CalendarYear, request) -> dict:
+def calendar_year_perform(
+    *, actor: User, obj: CalendarYear, request: ApprovalRequest
+) -> dict[str, Any]:
     """The approved publication: the draft becomes the published revision; the previous
     published revision is superseded; deadlines waiting for the year are filled in."""
     record = CalendarYear.objects.select_for_update().get(pk=obj.pk)
@@ -317,7 +325,9 @@ def calendar_year_perform(*, actor, obj: CalendarYear, request) -> dict:
     return {}
 
 
-def calendar_draft_discard(*, actor, calendar_year: CalendarYear, reason: str) -> CalendarYear:
+def calendar_draft_discard(
+    *, actor: User, calendar_year: CalendarYear, reason: str
+) -> CalendarYear:
     """Withdraw (by its author) or reject (by an approver) a draft; it is kept, marked 已作废."""
     _require(actor, APPROVE_ROLES, "只有系统管理员或安全管理员可以作废草稿。")
     if not reason.strip():

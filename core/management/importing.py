@@ -3,9 +3,11 @@
 docs/contracts.md): ``FILE [--dry-run]``; the counts on stdout, each error on stderr as
 ``第R行 “列”列：原因``; any error → exit 1 with nothing written."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
 
-from core.spreadsheets import OUTCOME_LABELS
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from core.spreadsheets import OUTCOME_LABELS, Preview
 
 MAX_ERRORS_PRINTED = 200
 
@@ -14,20 +16,20 @@ class ImportCommand(BaseCommand):
     file_help = ".xlsx / .xls / .csv（UTF-8 或 GBK）"
     refused: type[Exception] = Exception  # the service's "file has errors" (carries ``preview``)
 
-    def preview(self, file):
+    def preview(self, file: str) -> Preview:
         """Check the file and classify its rows; write nothing (``--dry-run``)."""
         raise NotImplementedError
 
-    def apply(self, file) -> tuple:
+    def apply(self, file: str) -> tuple[Any, ...]:
         """Import the file through the app's service: ``(preview, {"created", "updated"})``,
         or raise ``refused`` with the preview when any row is wrong."""
         raise NotImplementedError
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help=self.file_help)
         parser.add_argument("--dry-run", action="store_true", help="只校验并预览，不写入")
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args: Any, file: str, dry_run: bool, **options: Any) -> None:
         try:
             open(file, "rb").close()
         except OSError as exc:
@@ -42,14 +44,15 @@ class ImportCommand(BaseCommand):
         try:
             preview, written = self.apply(file)
         except self.refused as exc:
-            self._report(exc.preview)
-            raise CommandError(f"文件有 {exc.preview.error_count} 处错误，未写入任何数据") from None
+            refused: Preview = exc.preview  # type: ignore[attr-defined]  # ``refused`` carries it
+            self._report(refused)
+            raise CommandError(f"文件有 {refused.error_count} 处错误，未写入任何数据") from None
         self._report(preview)
         self.stdout.write(
             self.style.SUCCESS(f"已导入：新增 {written['created']}，更新 {written['updated']}")
         )
 
-    def _report(self, preview):
+    def _report(self, preview: Preview) -> None:
         counts = preview.counts
         if preview.file_error is None:
             self.stdout.write(

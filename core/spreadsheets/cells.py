@@ -40,7 +40,7 @@ class CellError:
     column: str  # the header text
     message: str  # Chinese
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .cells import CellError, Column, Row, SpreadsheetError
-from .reading import open_table, structure_check, xlsx_row_elements
+from .reading import Source, open_table, structure_check, xlsx_row_elements
 
 # --- the preview → confirm flow ---------------------------------------------------------------
 
@@ -30,11 +31,11 @@ OUTCOME_LABELS = {NEW: "新增", UPDATED: "更新", UNCHANGED: "无变化", ERRO
 class RowResult:
     number: int
     key: str = ""
-    cleaned: dict = field(default_factory=dict)
+    cleaned: dict[str, Any] = field(default_factory=dict)
     errors: list[CellError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     outcome: str = ""
-    changes: dict = field(default_factory=dict)  # {field: [before, after]}
+    changes: dict[str, Any] = field(default_factory=dict)  # {field: [before, after]}
 
     def error(self, column: str, message: str) -> None:
         self.errors.append(CellError(self.number, column, message))
@@ -88,7 +89,7 @@ class RowImporter:
     @property
     def max_rows(self) -> int:
         """Data rows one file may hold (``settings.IMPORT_MAX_ROWS``, by kind)."""
-        return settings.IMPORT_MAX_ROWS.get(self.kind, DEFAULT_MAX_ROWS)
+        return int(settings.IMPORT_MAX_ROWS.get(self.kind, DEFAULT_MAX_ROWS))
 
     def header_of(self, key: str) -> str:
         return next(c.header for c in self.columns if c.key == key)
@@ -101,7 +102,9 @@ class RowImporter:
         """Set ``outcome`` (and ``changes``) of each error-free result, in bulk."""
         raise NotImplementedError
 
-    def apply(self, preview: Preview, *, actor) -> dict:  # pragma: no cover - abstract
+    def apply(
+        self, preview: Preview, *, actor: Any
+    ) -> dict[str, Any]:  # pragma: no cover - abstract
         """Write the new and updated rows (the caller holds the transaction)."""
         raise NotImplementedError
 
@@ -156,7 +159,7 @@ def _row_cleaner(importer: RowImporter) -> Callable[[Row], RowResult]:
 
 def run_preview(
     importer: RowImporter,
-    source,
+    source: Source,
     *,
     filename: str = "",
     max_bytes: int | None = None,
@@ -208,14 +211,14 @@ class StreamedPreview(Preview):
     """A ``Preview`` of a file read in chunks: only counts, the first ``PREVIEW_KEEP_ERRORS``
     errors and a sample of results (``results``) are kept, whatever the file's size."""
 
-    stored_counts: dict = field(default_factory=dict)
+    stored_counts: dict[str, Any] = field(default_factory=dict)
     stored_errors: list[CellError] = field(default_factory=list)
     error_total: int = 0
 
     @property
     def errors(self) -> list[CellError]:
         if self.file_error:
-            return Preview.errors.fget(self)
+            return super().errors
         return self.stored_errors
 
     @property
@@ -235,7 +238,7 @@ class StreamedPreview(Preview):
 
 def stream_preview(
     importer: RowImporter,
-    source,
+    source: Source,
     *,
     filename: str = "",
     max_bytes: int | None = None,

@@ -32,6 +32,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import xlrd
 from defusedxml import ElementTree
@@ -46,8 +47,11 @@ from .cells import Column, Row, SpreadsheetError, Table, _header_key, clean_text
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 
+# What a file can be given as: a path, its bytes or a binary file object.
+Source = str | Path | bytes | BinaryIO
 
-def _read_source(source, max_bytes: int | None) -> bytes:
+
+def _read_source(source: Source, max_bytes: int | None) -> bytes:
     if isinstance(source, bytes):
         data = source
     elif isinstance(source, str | Path):
@@ -91,7 +95,7 @@ def zip_guard(
     max_unzipped_bytes: int | None = None,
     max_ratio: int | None = None,
     max_members: int | None = None,
-):
+) -> zipfile.ZipFile:
     """Refuse zip bombs, broken archives and XML with a DOCTYPE before any parser sees them.
 
     From the central directory alone: the number of members, the declared unzipped total, and
@@ -224,7 +228,7 @@ def _first_sheet_path(archive: zipfile.ZipFile, index: int = 0) -> str:
     raise SpreadsheetError("文件不是有效的 xlsx 表格")
 
 
-def _xlsx_formula_guard(archive: zipfile.ZipFile, sheet_index: int, headers_row: list) -> None:
+def _xlsx_formula_guard(archive: zipfile.ZipFile, sheet_index: int, headers_row: list[Any]) -> None:
     try:
         path = _first_sheet_path(archive, sheet_index)
     except (KeyError, IndexError, AttributeError, ElementTree.ParseError, ValueError):
@@ -255,7 +259,7 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _xls_formula_guard(data: bytes, headers_row: list) -> None:
+def _xls_formula_guard(data: bytes, headers_row: list[Any]) -> None:
 
     book = xlrd.open_workbook(file_contents=data, on_demand=True)
     mem, pos, size = book.mem, book.base, len(book.mem)
@@ -290,30 +294,30 @@ def _decode_csv(data: bytes) -> str:
         raise SpreadsheetError("CSV 文件编码无法识别（请保存为 UTF-8 或 GBK）") from None
 
 
-def _is_blank(cells: Iterable) -> bool:
+def _is_blank(cells: Iterable[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
-def _match_headers(raw: list, columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
-    wanted = {}
+def _match_headers(raw: list[Any], columns: list[Column]) -> tuple[dict[str, int], dict[str, str]]:
+    wanted: dict[str, Column] = {}
     for column in columns:
         for name in (column.header, *column.aliases):
             wanted[_header_key(name)] = column
     positions, found = {}, {}
     for index, cell in enumerate(raw):
-        column = wanted.get(_header_key(cell))
-        if column and column.key not in positions:
-            positions[column.key] = index
-            found[column.key] = clean_text(cell)
+        match = wanted.get(_header_key(cell))
+        if match and match.key not in positions:
+            positions[match.key] = index
+            found[match.key] = clean_text(cell)
     return positions, found
 
 
-def _missing(columns: list[Column], positions: dict) -> list[Column]:
+def _missing(columns: list[Column], positions: dict[str, Any]) -> list[Column]:
     return [c for c in columns if c.required and c.key not in positions]
 
 
 def open_table(
-    source,
+    source: Source,
     *,
     columns: list[Column],
     max_bytes: int | None = None,
@@ -329,8 +333,8 @@ def open_table(
         text = _decode_csv(data)
         reader = csv.reader(io.StringIO(text, newline=""))
         sheet_name = "CSV"
-        row_iter = (list(r) for r in reader)
-        other_sheets: list = []
+        row_iter: Iterator[list[Any]] = (list(r) for r in reader)
+        other_sheets: list[Any] = []
         rows_hint = None
     else:
         if fmt == "xlsx":
@@ -361,8 +365,8 @@ def open_table(
     if missing:
         if fmt != "csv" and other_sheets:
             for index, name in enumerate(other_sheets, start=1):
-                rows = workbook.get_sheet_by_index(index).iter_rows()
-                first = next((list(r) for r in rows if not _is_blank(r)), [])
+                sheet_rows = workbook.get_sheet_by_index(index).iter_rows()
+                first = next((list(r) for r in sheet_rows if not _is_blank(r)), [])
                 if not _missing(columns, _match_headers(first, columns)[0]):
                     raise SpreadsheetError(
                         f"数据应放在第一个工作表；第一个工作表“{sheet_name}”没有表头，"
@@ -382,9 +386,9 @@ def open_table(
         raise SpreadsheetError(message + "。请使用下载的模板", row=header_number)
 
     if fmt == "xlsx":
-        _xlsx_formula_guard(archive, 0, header_row)
+        _xlsx_formula_guard(archive, 0, header_row or [])
     elif fmt == "xls":
-        _xls_formula_guard(data, header_row)
+        _xls_formula_guard(data, header_row or [])
 
     by_key = {c.key: c for c in columns}
     plan = [(key, index, by_key[key]) for key, index in positions.items()]

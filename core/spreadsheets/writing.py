@@ -8,8 +8,9 @@ round trip is lossless.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,12 +23,12 @@ from .cells import escape_text
 
 
 def write_xlsx(
-    target,
+    target: str | Path | BinaryIO,
     *,
     headers: list[str],
     rows: Iterable[Iterable[Any]],
     sheet_title: str = "Sheet1",
-    widths: list[int] | None = None,
+    widths: Sequence[int | None] | None = None,  # None: the default width
     notes: list[tuple[str, str]] | None = None,
 ) -> int:
     """Stream rows to an xlsx (path or binary file object); return the number of data rows.

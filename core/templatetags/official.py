@@ -4,6 +4,7 @@
 - ``{{ rate|percent }}`` → 3% / 12.5% (a Decimal rate shown as a percentage, exact)
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django import template
@@ -14,12 +15,12 @@ register = template.Library()
 
 
 @register.filter
-def cn_date(value):
+def cn_date(value: date | None) -> str:
     return _cn_date(value) if value else ""
 
 
 @register.filter
-def percent(value):
+def percent(value: Decimal | str | None) -> str:
     """A Decimal rate (0.03) as an exact percentage string (3%), without float rounding."""
     if value in (None, ""):
         return ""

@@ -10,13 +10,15 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Section, User
 from accounts.roles import BUSINESS_READERS, Role
 from audit.services import audit_record
 from core.background import task_named
@@ -26,7 +28,13 @@ from core.uploads import file_store, register_file_purpose, safe_filename
 from inspections.signals import visits_changed
 
 from ..exports import ExportRow, JsonExporter, XlsxExporter, correction_remark
-from ..models import ExportBatch, ExportBatchItem, FeedbackImport, PublicationRecord
+from ..models import (
+    ExportBatch,
+    ExportBatchItem,
+    FeedbackImport,
+    PublicationRecord,
+    PublicationVersion,
+)
 from ..selectors import batch_is_whole
 from .common import Status, _require
 
@@ -44,7 +52,9 @@ def _batch_number() -> str:
     return f"GS{now:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:4].upper()}"
 
 
-def exportable_records(*, since: dt.date | None = None, section=None):
+def exportable_records(
+    *, since: dt.date | None = None, section: Section | None = None
+) -> QuerySet[PublicationRecord]:
     qs = PublicationRecord.objects.filter(
         status__in=[Status.PENDING, Status.REJECTED], current_version__isnull=False
     )
@@ -55,7 +65,9 @@ def exportable_records(*, since: dt.date | None = None, section=None):
     return qs
 
 
-def batch_create(*, actor, since: dt.date | None = None, section=None) -> ExportBatch | None:
+def batch_create(
+    *, actor: User, since: dt.date | None = None, section: Section | None = None
+) -> ExportBatch | None:
     """Select the approved, unsent results (pending, rejected and corrected) into a new batch;
     the records move to 已报送. Returns None when there is nothing to send. The files are
     written by ``batch_build`` (synchronously for small batches, else by a Celery task)."""
@@ -143,7 +155,9 @@ def batch_rows(batch: ExportBatch) -> Iterator[ExportRow]:
         )
 
 
-def _store_generated(*, data: bytes, name: str, content_type: str, actor) -> StoredFile:
+def _store_generated(
+    *, data: bytes, name: str, content_type: str, actor: User | None
+) -> StoredFile:
     """Store a generated file with the same model as uploads (downloads byte-identical)."""
     file_id = uuid.uuid4()
     suffix = Path(name).suffix
@@ -170,7 +184,7 @@ class _Progress:
     def __init__(self, batch: ExportBatch, rows: Iterable[ExportRow], every: int = 5000):
         self.batch, self.rows, self.every = batch, rows, every
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ExportRow]:
         total = max(self.batch.row_count, 1)
         for n, row in enumerate(self.rows, start=1):
             if n % self.every == 0:
@@ -260,7 +274,7 @@ FEEDBACK_COLUMNS = [
 ]
 
 
-def _send_section(actor, section):
+def _send_section(actor: User | None, section: Section | None) -> Section | None:
     """The section whose results ``actor`` may send: the lead section sends any (None: all);
     a section's staff send their own section's only, whatever section was asked for."""
     if actor is None or actor.has_role(Role.LEAD_SECTION):
@@ -270,7 +284,7 @@ def _send_section(actor, section):
     return actor.section
 
 
-def _require_whole_batch(actor, batch: ExportBatch) -> None:
+def _require_whole_batch(actor: User, batch: ExportBatch) -> None:
     """A section acts only on a batch wholly its own; a mixed batch is the lead section's."""
     if actor is not None and not batch_is_whole(actor, batch):
         raise PermissionDenied(
@@ -278,7 +292,9 @@ def _require_whole_batch(actor, batch: ExportBatch) -> None:
         )
 
 
-def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> FeedbackImport:
+def feedback_import(
+    *, actor: User, upload: Any, batch: ExportBatch | None = None
+) -> FeedbackImport:
     """Apply the platform's feedback sheet (accepted / rejected rows with errors).
 
     Rows are matched by (抽查任务编号, 统一社会信用代码, 检查事项) to the record's latest
@@ -302,10 +318,10 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
         stored = file_store(upload=(name, data), purpose=FEEDBACK_PURPOSE, actor=actor)
         items = ExportBatchItem.objects.select_related("record", "version")
         items = items.filter(batch=batch) if batch else items.filter(record__status=Status.SENT)
-        by_key = {}
-        for item in items.order_by("batch_id", "row"):
-            r = item.record
-            by_key[(r.task_number, r.uscc, r.check_item)] = item  # the latest batch wins
+        by_key: dict[tuple[str, str, str], ExportBatchItem] = {}
+        for entry in items.order_by("batch_id", "row"):
+            r = entry.record
+            by_key[(r.task_number, r.uscc, r.check_item)] = entry  # the latest batch wins
         feedback = FeedbackImport(batch=batch, file=stored, imported_by=actor)
         unmatched = []
         today = timezone.localdate()
@@ -371,11 +387,13 @@ def feedback_import(*, actor, upload, batch: ExportBatch | None = None) -> Feedb
     return feedback
 
 
-def _visits_of(record_ids: list[int]):
+def _visits_of(record_ids: list[int]) -> QuerySet[PublicationRecord, Any]:  # .values("visit_id")
     return PublicationRecord.objects.filter(pk__in=record_ids).values("visit_id")
 
 
-def _mark_published(record: PublicationRecord, version, published_on: dt.date) -> None:
+def _mark_published(
+    record: PublicationRecord, version: PublicationVersion, published_on: dt.date
+) -> None:
     record.published_version = version
     record.published_on = published_on
     if record.first_published_on is None:
@@ -385,7 +403,7 @@ def _mark_published(record: PublicationRecord, version, published_on: dt.date) -
         record.rejection_error = ""
 
 
-def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) -> int:
+def batch_mark_published(*, actor: User, batch: ExportBatch, published_on: dt.date) -> int:
     """Without a feedback file: every still-waiting row of the batch is published that day."""
     _require(actor, SEND_ROLES, "只有牵头股室或业务股室可以登记公示。")
     _require_whole_batch(actor, batch)
@@ -418,7 +436,7 @@ def batch_mark_published(*, actor, batch: ExportBatch, published_on: dt.date) ->
     return len(items)
 
 
-def on_time_rate(records=None) -> dict:
+def on_time_rate(records: QuerySet[PublicationRecord] | None = None) -> dict[str, Any]:
     """{published, on_time, overdue_published, rate} over first publications."""
     qs = records if records is not None else PublicationRecord.objects.all()
     published = qs.filter(first_published_on__isnull=False, deadline__isnull=False)
@@ -432,7 +450,7 @@ def on_time_rate(records=None) -> dict:
     }
 
 
-def _can_read_export(user, stored) -> bool:
+def _can_read_export(user: User, stored: StoredFile) -> bool:
     """A batch's files hold every row of the batch: only a user who may see all of them (the
     same rule as the download links on the batch page) may download them."""
     if not (user.is_authenticated and user.has_role(*BUSINESS_READERS)):
@@ -441,7 +459,7 @@ def _can_read_export(user, stored) -> bool:
     return batch is not None and batch_is_whole(user, batch)
 
 
-def _can_read_feedback(user, stored) -> bool:
+def _can_read_feedback(user: User, stored: StoredFile) -> bool:
     return user.is_authenticated and user.has_role(*SEND_ROLES, Role.SECTION_HEAD, Role.DISCIPLINE)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
+
+from accounts.models import User
 
 from ..models import PublicationRecord
 from ..selectors import records_for
@@ -11,12 +15,12 @@ Status = PublicationRecord.Status
 Alert = PublicationRecord.Alert
 
 
-def _require(actor, roles, message: str) -> None:
+def _require(actor: User | None, roles: Iterable[str], message: str) -> None:
     if actor is not None and not actor.has_role(*roles):
         raise PermissionDenied(message)
 
 
-def _require_record(actor, record: PublicationRecord) -> None:
+def _require_record(actor: User, record: PublicationRecord) -> None:
     """The role is not enough: the record must be in ``actor``'s scope (their section's records,
     or the visits they checked; disclosure.selectors.record_scope), as the pages already ask."""
     if actor is not None and not records_for(actor).filter(pk=record.pk).exists():

@@ -5,6 +5,7 @@ re-checks (复查).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.roles import Role
 from approvals.models import ApprovalRequest
 from approvals.services import approval_request
@@ -39,7 +41,12 @@ RECHECK_ROLES = (Role.INSPECTOR, Role.SECTION_HEAD)
 
 
 def correction_propose(
-    *, actor, record: PublicationRecord, result_text: str, reason: str, objection=None
+    *,
+    actor: User,
+    record: PublicationRecord,
+    result_text: str,
+    reason: str,
+    objection: Objection | None = None,
 ) -> ApprovalRequest:
     """Ask for a new version of ``record``'s result (approved later by a head of the record's
     section other than ``actor``)."""
@@ -59,7 +66,7 @@ def correction_propose(
     )
 
 
-def correction_check_request(*, actor, obj: PublicationRecord) -> None:
+def correction_check_request(*, actor: User, obj: PublicationRecord) -> None:
     _require(actor, PROPOSE_ROLES, "只有检查人员、业务股室或股室负责人可以提出更正。")
     if not records_for(actor).filter(pk=obj.pk).exists():
         raise PermissionDenied("只能对本人或本股室的公示记录提出更正。")
@@ -69,7 +76,9 @@ def correction_check_request(*, actor, obj: PublicationRecord) -> None:
         raise ValidationError("该公示记录还没有检查结果，不能更正。")
 
 
-def correction_check_payload(*, actor, obj: PublicationRecord, payload: dict) -> None:
+def correction_check_payload(
+    *, actor: User, obj: PublicationRecord, payload: dict[str, Any]
+) -> None:
     result_text = payload.get("result_text") or ""
     if not result_text:
         raise ValidationError("请填写更正后的检查结果（请在公示记录页面提出更正）。")
@@ -84,23 +93,27 @@ def correction_check_payload(*, actor, obj: PublicationRecord, payload: dict) ->
         raise ValidationError("来源异议不属于该公示记录。")
 
 
-def correction_approver_roles(*, actor, obj: PublicationRecord) -> frozenset[str]:
+def correction_approver_roles(*, actor: User, obj: PublicationRecord) -> frozenset[str]:
     return frozenset(APPROVE_ROLES)
 
 
-def correction_check_decider(*, actor, obj: PublicationRecord, request) -> None:
+def correction_check_decider(
+    *, actor: User, obj: PublicationRecord, request: ApprovalRequest
+) -> None:
     """Only a head of the record's own section decides (art. 17: 股室负责人 of 谁检查、谁公示)."""
     if obj is None or actor.section_id is None or actor.section_id != obj.section_id:
         raise PermissionDenied("只有该公示记录责任股室的股室负责人可以审批更正。")
 
 
-def correction_check_viewer(*, actor, obj: PublicationRecord | None) -> None:
+def correction_check_viewer(*, actor: User, obj: PublicationRecord | None) -> None:
     """A head sees the request only for a record they may see (another section's answers 403)."""
     if obj is None or not records_for(actor).filter(pk=obj.pk).exists():
         raise PermissionDenied("您无权查看该公示记录的更正申请。")
 
 
-def correction_perform(*, actor, obj: PublicationRecord, request) -> dict:
+def correction_perform(
+    *, actor: User, obj: PublicationRecord, request: ApprovalRequest
+) -> dict[str, Any]:
     """The approved correction: a new current version, back to 待报送 for the next batch
     (marked 更正). The public page keeps the published version until this one is published."""
     record = PublicationRecord.objects.select_for_update().get(pk=obj.pk)
@@ -147,7 +160,9 @@ def correction_perform(*, actor, obj: PublicationRecord, request) -> dict:
 # --- objections and re-checks -----------------------------------------------------------------
 
 
-def objection_record(*, actor, record: PublicationRecord, received_on: dt.date, content: str):
+def objection_record(
+    *, actor: User, record: PublicationRecord, received_on: dt.date, content: str
+) -> Objection:
     _require(actor, OBJECTION_ROLES, "您的角色不能登记异议。")
     _require_record(actor, record)
     if not content.strip():
@@ -179,7 +194,7 @@ def objection_record(*, actor, record: PublicationRecord, received_on: dt.date, 
 
 def objection_recheck(
     *,
-    actor,
+    actor: User,
     objection: Objection,
     recheck_on: dt.date,
     conclusion: str,

@@ -10,17 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Section, User
 from accounts.roles import Role
 from audit.services import audit_record
 from core.models import Notification
-from inspections.models import Visit, VisitItemResult
+from enterprises.models import Enterprise
+from inspections.models import Task, Visit, VisitItemResult
 from inspections.signals import visits_changed
 from workdays.calendar import DEFAULT_WORKING_DAYS, WorkingCalendar
 
@@ -36,7 +38,7 @@ SCAN_ROLES = (Role.LEAD_SECTION, Role.SYSTEM_ADMIN)
 
 def _apply_deadline(record: PublicationRecord, calendar: WorkingCalendar) -> None:
     deadline = calendar.deadline(record.check_end, DEFAULT_WORKING_DAYS)
-    if deadline.is_pending:
+    if deadline.date is None:  # pending
         record.deadline = None
         record.deadline_pending_year = deadline.missing_year
         record.calendar_revision_id = None
@@ -50,14 +52,14 @@ def publication_record_create(
     *,
     result_id: int,
     visit_id: int,
-    task,
-    enterprise,
+    task: Task,
+    enterprise: Enterprise,
     check_item: str,
     check_end: dt.date,
     result_text: str,
-    section=None,
-    inspectors: Iterable = (),
-    approved_by=None,
+    section: Section | None = None,
+    inspectors: Iterable[Any] = (),
+    approved_by: User | None = None,
     calendar: WorkingCalendar | None = None,
 ) -> PublicationRecord:
     """The record of one approved result (idempotent: an existing record is returned)."""
@@ -99,7 +101,9 @@ def publication_record_create(
     return record
 
 
-def publication_create_for_visit(*, visit_id: int, actor=None) -> list[PublicationRecord]:
+def publication_create_for_visit(
+    *, visit_id: int, actor: User | None = None
+) -> list[PublicationRecord]:
     """Records for every item result of an approved visit (the ``visit_approved`` receiver).
 
     Each result is published under the task of the visit that holds its check item (a joint
@@ -112,14 +116,14 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
     if visit is None or not visit.is_approved or visit.check_end is None:
         return []
     tasks = list(visit.tasks.select_related("plan").prefetch_related("check_items")) or [visit.task]
-    task_of_item = {}
+    task_of_item: dict[int, Any] = {}
     for task in sorted(tasks, key=lambda t: t.pk != visit.task_id):  # the main task first
         for item in task.check_items.all():
             task_of_item.setdefault(item.pk, task)
     inspectors = [
         m.inspector.user
         for m in visit.members.select_related("inspector__user")
-        if m.inspector.user_id and m.inspector.user.is_active
+        if m.inspector.user and m.inspector.user.is_active
     ]
     results = (
         VisitItemResult.objects.filter(visit=visit)
@@ -160,7 +164,9 @@ def publication_create_for_visit(*, visit_id: int, actor=None) -> list[Publicati
     return records
 
 
-def publication_deadlines_refresh(*, years: Iterable[int] | None = None, actor=None) -> int:
+def publication_deadlines_refresh(
+    *, years: Iterable[int] | None = None, actor: User | None = None
+) -> int:
     """Fill in 待定 deadlines and recompute open ones after a calendar year is published.
 
     Only records whose deadline is still running are touched (a published record keeps the
@@ -213,7 +219,7 @@ def alert_for(
     return Alert.NONE, left
 
 
-def deadline_scan(*, today: dt.date | None = None) -> dict:
+def deadline_scan(*, today: dt.date | None = None) -> dict[str, Any]:
     """Mark open records reminder / due today / overdue and notify once per event.
 
     Who is told: each record's inspector(s) get one notice per record and level (谁检查、谁公示);
@@ -257,17 +263,17 @@ def deadline_scan(*, today: dt.date | None = None) -> dict:
     return {str(k): v for k, v in counts.items()}
 
 
-_ALERT_TITLES = {
+_ALERT_TITLES: dict[str, str] = {
     Alert.REMINDER: "公示期限临近（剩余{left}个工作日）：",
     Alert.DUE_TODAY: "今日为公示期限：",
     Alert.OVERDUE: "公示已逾期：",
 }
-_DIGEST_TITLES = {
+_DIGEST_TITLES: dict[str, tuple[str, str]] = {
     Alert.REMINDER: ("本股室新增", "条检查结果距公示期限不足5个工作日"),
     Alert.DUE_TODAY: ("本股室有", "条检查结果今日到达公示期限"),
     Alert.OVERDUE: ("本股室新增", "条检查结果逾期未公示，请督促公示"),
 }
-_DIGEST_ROLES = {
+_DIGEST_ROLES: dict[str, tuple[str, ...]] = {
     Alert.REMINDER: (Role.SECTION_STAFF,),
     Alert.DUE_TODAY: (Role.SECTION_STAFF,),
     Alert.OVERDUE: (Role.SECTION_STAFF, Role.SECTION_HEAD),
@@ -275,7 +281,7 @@ _DIGEST_ROLES = {
 _CONFLICT = "ON CONFLICT (recipient_id, key) DO NOTHING"  # PostgreSQL and SQLite >= 3.24
 
 
-def _sql_parts(deadlines: list[dt.date]) -> dict:
+def _sql_parts(deadlines: list[dt.date]) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         compact, dashed = "to_char(r.deadline, 'YYYYMMDD')", "to_char(r.deadline, 'YYYY-MM-DD')"
     else:  # SQLite stores dates as YYYY-MM-DD text
@@ -295,10 +301,10 @@ def _sql_parts(deadlines: list[dt.date]) -> dict:
     }
 
 
-def _execute(sql: str, params: list) -> int:
+def _execute(sql: str, params: list[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
 
 def _notify_inspectors(level: str, left: int | None, deadlines: list[dt.date]) -> int:

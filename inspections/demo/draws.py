@@ -54,7 +54,7 @@ def seed(*, stdout) -> None:
             if index == 1 and head is not None:
                 selection = DrawSelection.objects.filter(draw=draw).order_by("order").first()
                 member = selection.members.first() if selection else None
-                if member is not None:
+                if selection is not None and member is not None:
                     approval = services.draw_replace_request(
                         actor=lead,
                         selection=selection,

@@ -3,6 +3,7 @@ one added after filing as a recorded amendment)."""
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from accounts.models import Section, User
 from enterprises.models import CheckItem, Township
@@ -19,7 +20,7 @@ SCOPE = (
 )
 
 # name, item codes, kind, lead section, cooperating, window, methods, filters, extra
-TASKS = [
+TASKS: list[dict[str, Any]] = [
     {
         "name": "2026年成品油零售经营企业“双随机、一公开”抽查",
         "items": ["WG-SW-001"],

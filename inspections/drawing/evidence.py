@@ -32,7 +32,7 @@ One ticket by hand (S is draw.json's seed_string):
 """
 
 
-def dumps_draw(draw: dict) -> bytes:
+def dumps_draw(draw: dict | list) -> bytes:
     return (json.dumps(draw, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
 

@@ -49,7 +49,7 @@ class VoidForm(forms.Form):
 
     def __init__(self, *args, draw: Draw, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["approver"].queryset = (
+        self.fields["approver"].queryset = (  # type: ignore[attr-defined]  # typed as Field
             User.objects.filter(groups__name=Role.LEAD_SECTION, is_active=True)
             .exclude(pk__in=[draw.operator_id, user.pk])
             .order_by("username")

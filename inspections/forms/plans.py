@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -86,6 +87,7 @@ def _multi(choices, label):
 
 
 class TaskForm(DateBoundsMixin, AmendmentReasonMixin, forms.ModelForm):
+    fields: dict[str, Any]  # for mypy: __init__ sets querysets and choices of several kinds
     methods = _multi(CheckMethod.choices, _("检查方式"))
     enterprise_types = _multi(Enterprise.EnterpriseType.choices, _("主体类型"))
     scales = _multi(Enterprise.Scale.choices, _("规模"))

@@ -148,7 +148,8 @@ def _change_label(key: str) -> str:
         return f"{key.removeprefix('rate_')}类特别抽查比例"
     for model in (Plan, Task):
         try:
-            return str(model._meta.get_field(key.removesuffix("_id")).verbose_name)
+            # A reverse relation has no verbose_name: AttributeError, caught below.
+            return str(model._meta.get_field(key.removesuffix("_id")).verbose_name)  # type: ignore[union-attr]
         except Exception:  # noqa: S112 - not a field of this model
             continue
     return key

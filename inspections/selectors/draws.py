@@ -7,8 +7,10 @@ import datetime
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
@@ -56,14 +58,15 @@ def _csv_text(value: str) -> str:
 
 @dataclass
 class Population:
-    rows: list[tuple]  # (uscc, tier, attributes…) as str, in manifest column order
+    rows: list[tuple[Any, ...]]  # (uscc, tier, attributes…) as str, in manifest column order
     attributes: list[str]
-    excluded: list[dict]  # uscc, name, reason
+    excluded: list[dict[str, Any]]  # uscc, name, reason
     unrated: list[Enterprise] = field(default_factory=list)
     ids: dict[str, int] = field(default_factory=dict)  # uscc → enterprise id
     legal_reps: dict[str, list[str]] = field(default_factory=dict)  # legal rep → usccs
     names: dict[str, str] = field(default_factory=dict)  # uscc → name on the day (frozen too)
     last_inspected: dict[str, datetime.date] = field(default_factory=dict)
+    unrated_count: int = 0
 
     def by_tier(self) -> dict[str, int]:
         counts = dict.fromkeys(engine.TIERS, 0)
@@ -116,7 +119,7 @@ def frequency_exclusions(*, task: Task, year: int) -> dict[int, str]:
     return out
 
 
-def last_inspected(enterprise_ids) -> dict[int, datetime.date]:
+def last_inspected(enterprise_ids: Iterable[int]) -> dict[int, datetime.date]:
     out = {}
     for enterprise_id, at in (
         DrawSelection.objects.filter(draw__status__in=LIVE, enterprise_id__in=enterprise_ids)
@@ -135,7 +138,7 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
         for e in task_population_excluded(task=task)
     ]
     frequency = frequency_exclusions(task=task, year=task.year)
-    qs = with_tier(task_population(task=task), day=day).values_list(
+    qs = with_tier(task_population(task=task), day=day).values_list(  # type: ignore[misc]  # tier: annotated
         "pk",
         "uscc",
         "name",
@@ -206,7 +209,8 @@ def draw_population(*, task: Task, day: datetime.date) -> Population:
 def inspector_load(*, task: Task, year: int) -> dict[int, tuple[int, int]]:
     """inspector id → (enterprises in this task, enterprises this year) over completed draws,
     counting post-draw replacements (out −1, into +1)."""
-    in_task, in_year = defaultdict(int), defaultdict(int)
+    in_task: defaultdict[int, int] = defaultdict(int)
+    in_year: defaultdict[int, int] = defaultdict(int)
     members = DrawTeamMember.objects.filter(
         selection__draw__status__in=LIVE, selection__draw__task__year=year
     ).values_list("inspector_id", "selection__draw__task_id")
@@ -239,7 +243,9 @@ def live_draw(task: Task) -> Draw | None:
     return draw_list(task=task).filter(status__in=[Draw.Status.COMMITTED, *LIVE]).first()
 
 
-def draw_replacements(draw: Draw, *, until=None) -> list[DrawReplacement]:
+def draw_replacements(
+    draw: Draw, *, until: datetime.datetime | None = None
+) -> list[DrawReplacement]:
     qs = DrawReplacement.objects.filter(selection__draw=draw)
     if until is not None:
         qs = qs.filter(made_at__lte=until)
@@ -250,7 +256,7 @@ def draw_replacements(draw: Draw, *, until=None) -> list[DrawReplacement]:
     )
 
 
-def draw_teams(draw: Draw) -> list[dict]:
+def draw_teams(draw: Draw) -> list[dict[str, Any]]:
     """Per selection (ticket order): the drawn team, replacements and the current team."""
     selections = list(
         DrawSelection.objects.filter(draw=draw)
@@ -291,7 +297,7 @@ def draw_teams(draw: Draw) -> list[dict]:
     return out
 
 
-def draw_document(draw: Draw, *, until=None) -> dict:
+def draw_document(draw: Draw, *, until: datetime.datetime | None = None) -> dict[str, Any]:
     """draw.json: the document computed at the draw plus replacements and the void, if any
     (``until``: only the replacements made by then — the teams as they were at that moment)."""
     document = dict(draw.document or {})
@@ -322,7 +328,7 @@ def draw_document(draw: Draw, *, until=None) -> dict:
         document["void"] = {
             "reason": draw.void_reason,
             "by": str(draw.voided_by.full_name if draw.voided_by else ""),
-            "approver": draw.void_approver.full_name or draw.void_approver.username,
+            "approver": draw.void_approver.full_name or draw.void_approver.username,  # type: ignore[union-attr]  # a void is approved
             "at": draw.voided_at.isoformat() if draw.voided_at else "",
         }
     return document
@@ -388,7 +394,7 @@ def frozen_names(draw: Draw) -> dict[str, str] | None:
 PUBLIC_NAMES_KEY = "draw-public-names:{}"
 
 
-def published_selections(draw: Draw) -> tuple[list[dict], bool]:
+def published_selections(draw: Draw) -> tuple[list[dict[str, Any]], bool]:
     """The public list (抽取名单), by code: ``([{uscc, name}], frozen)``. ``frozen`` says the
     names are those at the freeze; False (older draws) means today's names, labelled so. A
     frozen list never changes, so it is cached: the names blob of a 10^6 register is tens of MB,
@@ -419,12 +425,12 @@ PUBLIC_VERIFICATION_KEY = "draw-public-verification:{}"
 PUBLIC_VERIFICATION_SECONDS = 600
 
 
-def draw_public_verification(draw: Draw) -> dict:
+def draw_public_verification(draw: Draw) -> dict[str, Any]:
     """``{"ok": bool, "problems": int, "checked_at": datetime}`` for the public page: the same
     check as ``verify_draw`` and the draw page (``draw_verification``), cached per draw for
     ``PUBLIC_VERIFICATION_SECONDS`` so the page says when it was last checked."""
     key = PUBLIC_VERIFICATION_KEY.format(draw.pk)
-    result = cache.get(key)
+    result: dict[str, Any] | None = cache.get(key)
     if result is None:
         try:
             problems = draw_verification(draw)
@@ -452,11 +458,11 @@ def joint_visit_candidates(*, selection: DrawSelection) -> list[DrawSelection]:
     )
 
 
-def _frozen_pool(draw: Draw) -> dict[str, dict]:
+def _frozen_pool(draw: Draw) -> dict[str, dict[str, Any]]:
     return {r["staff_number"]: r for r in engine.parse_inspectors(bytes(draw.inspectors_manifest))}
 
 
-def joint_visit_plan(*, group, until=None) -> dict:
+def joint_visit_plan(*, group: Any, until: datetime.datetime | None = None) -> dict[str, Any]:
     """The inputs of a joint-visit merge, all from frozen records so anyone can recompute it
     (``engine.joint_visit_merge``): the earliest draw's team for the enterprise (as it was at
     ``until``, i.e. after the replacements made by then) with its members' qualifications from
@@ -496,7 +502,7 @@ def joint_visit_plan(*, group, until=None) -> dict:
 JOINT_VISIT_REASON = "一次抽查、全面体检：同一企业被检查时间重叠的多个任务抽中，合并为一次检查"
 
 
-def joint_visit_records(draw: Draw) -> list[dict]:
+def joint_visit_records(draw: Draw) -> list[dict[str, Any]]:
     """joint_visits.json of a draw: every merge one of its selections took part in, with the
     inputs (as they were at the merge), the team before and after, who was added for which
     task and qualification, what is still missing, who merged and when."""
@@ -559,7 +565,7 @@ PROGRESS_STAGES = {
 }
 
 
-def draw_progress(draw: Draw) -> dict | None:
+def draw_progress(draw: Draw) -> dict[str, Any] | None:
     """A background draw's progress (None when the draw is not being computed in the
     background): stage label, percent 0–100 and the counts, from the cache the task writes."""
     if draw.status != Draw.Status.COMMITTED or draw.perform_requested_at is None:
@@ -579,7 +585,7 @@ def draw_progress(draw: Draw) -> dict | None:
     }
 
 
-def draw_events(draw: Draw, event_type: str):
+def draw_events(draw: Draw, event_type: str) -> QuerySet[AuditEvent]:
     """The draw's audit events of one type, newest first."""
     return AuditEvent.objects.filter(
         event_type=event_type, object_type="inspections.draw", object_id=str(draw.pk)
@@ -597,7 +603,7 @@ VOID_KIND = "inspections.draw_void"
 REPLACE_KIND = "inspections.draw_replace"
 
 
-def draw_pending_approvals(draw: Draw) -> dict:
+def draw_pending_approvals(draw: Draw) -> dict[str, Any]:
     """The draw's open void request (or None) and its open replacement requests by selection
     id (as a string): the draw pages show them instead of offering a second request."""
     selection_ids = list(draw.selections.values_list("pk", flat=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -184,7 +185,11 @@ def my_visits_today(user, *, day: datetime.date | None = None) -> list[Visit]:
     visits = visits.filter(
         Q(window_start__lte=day) | Q(status__in=[Visit.Status.RETURNED, Visit.Status.IN_PROGRESS])
     )
-    rank = {Visit.Status.RETURNED: 0, Visit.Status.IN_PROGRESS: 1, Visit.Status.SCHEDULED: 2}
+    rank: dict[str, int] = {
+        Visit.Status.RETURNED: 0,
+        Visit.Status.IN_PROGRESS: 1,
+        Visit.Status.SCHEDULED: 2,
+    }
     return sorted(visits, key=lambda v: (rank[v.status], v.planned_on or v.window_start, v.pk))
 
 
@@ -201,7 +206,7 @@ def visits_per_inspector_per_day() -> int:
 class DrawSchedule:
     """The proposed day of each selection of a draw that has no visit yet (by selection id)."""
 
-    planned: dict[int, scheduling.PlannedVisit]
+    planned: dict[Hashable, scheduling.PlannedVisit]
     provisional_years: list[int] = field(default_factory=list)
 
 
@@ -221,7 +226,7 @@ def draw_schedule(*, draw: Draw, teams: list[dict]) -> DrawSchedule:
         if team["selection"].pk not in visited
     ]
     inspector_ids = {member for _key, members in pending for member in members}
-    busy = {}
+    busy: dict = {}
     if span.days and inspector_ids:
         rows = (
             VisitMember.objects.filter(
@@ -327,9 +332,10 @@ def visit_members(visit: Visit) -> list[VisitMember]:
     end = visit.check_end or day
     for m in members:
         valid = [c for c in m.inspector.certificates.all() if c.covers(day, end)]
-        m.valid_certificates = valid
+        # Read by the visit's templates.
+        m.valid_certificates = valid  # type: ignore[attr-defined]
         shown = m.certificate_number.strip()
-        m.certificate_ok = bool(shown) and any(c.number == shown for c in valid)
+        m.certificate_ok = bool(shown) and any(c.number == shown for c in valid)  # type: ignore[attr-defined]
     return members
 
 
@@ -513,7 +519,7 @@ def visit_pdf(visit: Visit, kinds=("notice", "form", "onsite"), *, filled: bool 
 
 
 def _signature_data_uri(visit: Visit) -> str:
-    if not visit.signature_id:
+    if visit.signature is None:
         return ""
 
     with file_open(visit.signature) as handle:

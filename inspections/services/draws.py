@@ -10,6 +10,7 @@ import datetime
 import logging
 import os
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.roles import Role
 from approvals.models import ApprovalRequest
 from approvals.services import approval_request
@@ -56,7 +58,7 @@ class DrawError(ValidationError):
     """A draw cannot go on; the message says why in Chinese."""
 
 
-def _require_lead(actor) -> None:
+def _require_lead(actor: User) -> None:
     if not actor.has_role(Role.LEAD_SECTION):
         raise PermissionDenied("只有牵头股室可以执行抽取（实施细则第六条第二项）。")
 
@@ -133,7 +135,7 @@ def _lock_task(task: Task) -> Task:
     return Task.objects.select_for_update().get(pk=task.pk)
 
 
-def draw_commit(*, actor, task: Task, progress=None) -> Draw:
+def draw_commit(*, actor: User, task: Task, progress=None) -> Draw:
     """Step 1: freeze the population and the inspector pool, commit to a server secret.
     ``progress(stage)``, if given, is told each stage (the background commit's status)."""
     _require_lead(actor)
@@ -214,9 +216,9 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                     secret=secret,
                     secret_sha256=engine.sha256_hex(secret.encode("ascii")),
                 )
-                names = selectors.population_names_bytes(population.names)
+                frozen_names = selectors.population_names_bytes(population.names)
                 DrawPopulationNames.objects.create(
-                    draw=draw, names=names, names_sha256=engine.sha256_hex(names)
+                    draw=draw, names=frozen_names, names_sha256=engine.sha256_hex(frozen_names)
                 )
         except IntegrityError as exc:
             raise DrawError("该任务刚刚已由他人开始抽取，请刷新页面。") from exc
@@ -231,7 +233,7 @@ def draw_commit(*, actor, task: Task, progress=None) -> Draw:
                 "inspectors_sha256": draw.inspectors_sha256,
                 "experts_sha256": draw.experts_sha256,
                 "secret_sha256": draw.secret_sha256,
-                "names_sha256": engine.sha256_hex(names),
+                "names_sha256": engine.sha256_hex(frozen_names),
                 "tiers": tiers,
                 "excluded": len(population.excluded),
             },
@@ -324,7 +326,7 @@ def draw_commit_status(*, task: Task) -> dict | None:
         return {**base, "state": "failed", "message": COMMIT_LOST_MESSAGE}
     cached = cache.get(COMMIT_PROGRESS_KEY.format(task.pk)) or {}
     stage = cached.get("stage") if cached.get("request") == request.seq else "queued"
-    label, percent = COMMIT_STAGES.get(stage, COMMIT_STAGES["queued"])
+    label, percent = COMMIT_STAGES.get(stage or "", COMMIT_STAGES["queued"])
     return {**base, "state": "running", "stage": stage, "label": label, "percent": percent}
 
 
@@ -338,7 +340,7 @@ def _refuse_while_running(task: Task) -> None:
         )
 
 
-def draw_commit_request(*, actor, task: Task) -> AuditEvent:
+def draw_commit_request(*, actor: User, task: Task) -> AuditEvent:
     """Step 1 for a large register: record who asked (``draw.commit_requested``) and queue
     ``draw_commit_background``, which runs ``draw_commit`` itself. Refused while a draw is live
     or another request is still running; two requests at once record one (the task row lock),
@@ -360,7 +362,7 @@ def draw_commit_request(*, actor, task: Task) -> AuditEvent:
     return event
 
 
-def _commit_failed(*, task: Task, actor, reason: str) -> None:
+def _commit_failed(*, task: Task, actor: User, reason: str) -> None:
     audit_record(
         event_type="draw.commit_failed",
         actor=actor,
@@ -371,7 +373,7 @@ def _commit_failed(*, task: Task, actor, reason: str) -> None:
     )
 
 
-def _enqueue_commit(task: Task, actor) -> None:
+def _enqueue_commit(task: Task, actor: User) -> None:
     draw_commit_background = task_named("inspections.tasks_draws.draw_commit_background")
     try:
         draw_commit_background.delay(task.pk, actor.pk)
@@ -503,14 +505,14 @@ def _check_performable(draw: Draw, dice: str) -> None:
         raise DrawError("重新抽取必须使用新的骰子数字（新种子）。")
 
 
-def draw_perform(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
+def draw_perform(*, actor: User, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
     """Steps 2–3: take the witnesses' dice, reveal the secret, compute and record the draw."""
     _require_lead(actor)
     witnesses, dice = _clean_inputs(witnesses, dice_kind, dice)
     return _perform(actor=actor, draw=draw, witnesses=witnesses, dice_kind=dice_kind, dice=dice)
 
 
-def draw_perform_request(*, actor, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
+def draw_perform_request(*, actor: User, draw: Draw, witnesses, dice_kind: str, dice: str) -> Draw:
     """Steps 2–3 for a large draw: the witnesses' dice are recorded on the draw (once; they can
     never change: model guard and database trigger) and the background task
     ``inspections.tasks_draws.draw_perform_background`` computes and records the draw from
@@ -539,7 +541,7 @@ def draw_perform_request(*, actor, draw: Draw, witnesses, dice_kind: str, dice: 
             },
         )
         _progress_recorder(draw.pk)("queued", 0, draw.population_count)
-        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, draw.pk))
     return draw
 
 
@@ -581,17 +583,17 @@ def draw_perform_queue_state(draw: Draw) -> dict:
     ):
         return state
     last = selectors.draw_events(draw, "draw.perform_requeued").first()
-    failed = selectors.draw_events(draw, "draw.perform_enqueue_failed")
+    failures = selectors.draw_events(draw, "draw.perform_enqueue_failed")
     if last is not None:
-        failed = failed.filter(seq__gt=last.seq)
-    failed = failed.first()
+        failures = failures.filter(seq__gt=last.seq)
+    failed = failures.first()
     queued_at = last.occurred_at if last is not None else draw.perform_requested_at
     state["failed"] = failed.reason if failed is not None else ""
     state["requeue"] = bool(failed) or timezone.now() - queued_at >= PERFORM_STALLED_AFTER
     return state
 
 
-def draw_perform_requeue(*, actor, draw: Draw) -> Draw:
+def draw_perform_requeue(*, actor: User, draw: Draw) -> Draw:
     """Queue a recorded background draw again, with the very inputs recorded on it (they never
     change). Only when its queueing failed or it has shown no result for a while."""
     _require_lead(actor)
@@ -606,7 +608,7 @@ def draw_perform_requeue(*, actor, draw: Draw) -> Draw:
             detail={"task": draw.task.number},
         )
         _progress_recorder(draw.pk)("queued", 0, draw.population_count)
-        transaction.on_commit(lambda pk=draw.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, draw.pk))
     return draw
 
 
@@ -629,7 +631,7 @@ def draw_perform_run(*, draw_id: int) -> Draw:
 
 
 def _perform(
-    *, actor, draw: Draw, witnesses, dice_kind: str, dice: str, from_request=False
+    *, actor: User, draw: Draw, witnesses, dice_kind: str, dice: str, from_request=False
 ) -> Draw:
     failure = None
     with transaction.atomic():
@@ -662,7 +664,7 @@ def _perform(
                         "id": task.pk,
                         "number": task.number,
                         "name": task.name,
-                        "plan": task.plan.number if task.plan_id else "",
+                        "plan": task.plan.number if task.plan else "",
                         "kind": task.kind,
                         "check_items": [
                             {"code": i.code, "name": i.name}
@@ -773,7 +775,7 @@ REPLACE_APPROVER_ROLES = frozenset({Role.LEAD_SECTION, Role.SECTION_HEAD})
 STALE = "本申请已失效，请拒绝后按现状重新申请。"
 
 
-def draw_void_request(*, actor, draw: Draw, reason: str, approver=None) -> ApprovalRequest:
+def draw_void_request(*, actor: User, draw: Draw, reason: str, approver=None) -> ApprovalRequest:
     """Ask to void ``draw``: a reason, approved later by another 牵头股室 member who is neither
     the requester nor the draw's operator (``approver`` names one, or any of them)."""
     if approver is not None and approver.pk == draw.operator_id:
@@ -788,22 +790,22 @@ def draw_void_request(*, actor, draw: Draw, reason: str, approver=None) -> Appro
     )
 
 
-def draw_void_check_request(*, actor, obj: Draw) -> None:
+def draw_void_check_request(*, actor: User, obj: Draw) -> None:
     _require_lead(actor)
     if obj.status == Draw.Status.VOIDED:
         raise DrawError("该抽取已作废。")
 
 
-def draw_void_approver_roles(*, actor, obj: Draw) -> frozenset[str]:
+def draw_void_approver_roles(*, actor: User, obj: Draw) -> frozenset[str]:
     return VOID_APPROVER_ROLES
 
 
-def draw_void_check_decider(*, actor, obj: Draw, request) -> None:
+def draw_void_check_decider(*, actor: User, obj: Draw, request) -> None:
     if actor.pk == obj.operator_id:
         raise PermissionDenied("批准人必须是操作人以外的另一名牵头股室人员。")
 
 
-def draw_void_perform(*, actor, obj: Draw, request) -> dict:
+def draw_void_perform(*, actor: User, obj: Draw, request) -> dict:
     """The approved void: ``actor`` approved ``request`` (asked by the one recorded as
     ``voided_by``). The voided draw stays visible."""
     draw = Draw.objects.select_for_update().get(pk=obj.pk)
@@ -845,7 +847,7 @@ def _check_replaceable(selection: DrawSelection, out) -> dict:
 
 
 def draw_replace_request(
-    *, actor, selection: DrawSelection, out, reason: str, approver=None
+    *, actor: User, selection: DrawSelection, out, reason: str, approver=None
 ) -> ApprovalRequest:
     """Ask that ``out`` leave the team of ``selection`` (post-draw recusal), approved later by a
     牵头股室 member or a 股室负责人 other than the requester."""
@@ -867,13 +869,13 @@ def draw_replace_request(
     )
 
 
-def draw_replace_check_request(*, actor, obj: DrawSelection) -> None:
+def draw_replace_check_request(*, actor: User, obj: DrawSelection) -> None:
     _require_lead(actor)
     if obj.draw.status != Draw.Status.COMPLETED:
         raise DrawError("只有已完成且未作废的抽取可以回避替补。")
 
 
-def draw_replace_check_payload(*, actor, obj: DrawSelection, payload: dict) -> None:
+def draw_replace_check_payload(*, actor: User, obj: DrawSelection, payload: dict) -> None:
     """The member who leaves must be named, and be in the team now (a request made anywhere but
     the replacement page, e.g. the generic approvals form, has none)."""
     out = payload.get("out")
@@ -885,11 +887,11 @@ def draw_replace_check_payload(*, actor, obj: DrawSelection, payload: dict) -> N
         raise DrawError("申请中的检查组与当前检查组不一致，请刷新页面后重新申请。")
 
 
-def draw_replace_approver_roles(*, actor, obj: DrawSelection) -> frozenset[str]:
+def draw_replace_approver_roles(*, actor: User, obj: DrawSelection) -> frozenset[str]:
     return REPLACE_APPROVER_ROLES
 
 
-def draw_replace_perform(*, actor, obj: DrawSelection, request) -> dict:
+def draw_replace_perform(*, actor: User, obj: DrawSelection, request) -> dict:
     """The approved replacement: made by the requester, approved by ``actor``."""
     Draw.objects.select_for_update().get(pk=obj.draw_id)  # replacements of a draw in turn
     selection = DrawSelection.objects.select_related("draw", "enterprise").get(pk=obj.pk)
@@ -980,7 +982,7 @@ def _recusal_in_force(inspector, *, selection: DrawSelection, start):
     return None
 
 
-def joint_visit_merge(*, actor, selection: DrawSelection) -> JointVisit:
+def joint_visit_merge(*, actor: User, selection: DrawSelection) -> JointVisit:
     """One visit for an enterprise selected by several tasks with overlapping windows (art. 3):
     the earliest draw's team, plus the highest-ranked qualified inspector from each other
     task's ranking for a qualification that team lacks."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Section
+from accounts.models import Section, User
 from accounts.roles import BUSINESS_READERS
 from audit.services import audit_record, changes_between, model_snapshot
 from core.bounds import bounds_check
@@ -98,8 +99,8 @@ def rounding_rule_text(rounding: str) -> str:
 PLAN_CONTENT_FIELDS = ("year", "number", "name", "scope", "remarks")
 
 
-def _lead_section(actor) -> Section:
-    if actor.section_id and actor.section.is_lead:
+def _lead_section(actor: User) -> Section:
+    if actor.section is not None and actor.section.is_lead:
         return actor.section
     lead = Section.objects.filter(is_lead=True).first()
     if lead is None:
@@ -107,7 +108,9 @@ def _lead_section(actor) -> Section:
     return lead
 
 
-def _amend(*, plan: Plan, task: Task | None, actor, reason: str, changes: dict) -> PlanAmendment:
+def _amend(
+    *, plan: Plan, task: Task | None, actor: User, reason: str, changes: dict[str, Any]
+) -> PlanAmendment:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("计划已备案，修改须填写变更理由。")
@@ -125,7 +128,7 @@ def _amend(*, plan: Plan, task: Task | None, actor, reason: str, changes: dict) 
 
 
 def plan_create(
-    *, actor, year: int, number: str, name: str, scope: str = "", remarks: str = ""
+    *, actor: User, year: int, number: str, name: str, scope: str = "", remarks: str = ""
 ) -> Plan:
     with transaction.atomic():
         plan = Plan.objects.create(
@@ -146,7 +149,7 @@ def plan_create(
     return plan
 
 
-def plan_update(*, actor, plan: Plan, reason: str = "", **fields) -> Plan:
+def plan_update(*, actor: User, plan: Plan, reason: str = "", **fields: Any) -> Plan:
     """Change the plan's content. A filed plan needs ``reason`` and records an amendment."""
     unknown = set(fields) - set(PLAN_CONTENT_FIELDS)
     if unknown:
@@ -174,12 +177,12 @@ def plan_update(*, actor, plan: Plan, reason: str = "", **fields) -> Plan:
 
 def plan_file(
     *,
-    actor,
+    actor: User,
     plan: Plan,
     filed_on: datetime.date,
     filing_number: str,
     filing_authority: str = "",
-    document=None,
+    document: Any = None,  # an uploaded file, or None
 ) -> Plan:
     """Record the filing (备案) with the higher authority: draft → filed. Freezes the content.
     ``document`` (the filing receipt or approval, a PDF) is optional."""
@@ -215,7 +218,7 @@ def plan_file(
     return plan
 
 
-def _transition(*, actor, plan: Plan, source: str, target: str, event: str) -> Plan:
+def _transition(*, actor: User, plan: Plan, source: str, target: str, event: str) -> Plan:
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != source:
@@ -228,7 +231,7 @@ def _transition(*, actor, plan: Plan, source: str, target: str, event: str) -> P
     return plan
 
 
-def plan_start(*, actor, plan: Plan) -> Plan:
+def plan_start(*, actor: User, plan: Plan) -> Plan:
     return _transition(
         actor=actor,
         plan=plan,
@@ -238,7 +241,7 @@ def plan_start(*, actor, plan: Plan) -> Plan:
     )
 
 
-def plan_complete(*, actor, plan: Plan) -> Plan:
+def plan_complete(*, actor: User, plan: Plan) -> Plan:
     return _transition(
         actor=actor,
         plan=plan,
@@ -255,7 +258,7 @@ def task_number(year: int, seq: int) -> str:
     return doc_number(TASK_NUMBER_PREFIX, year, seq)
 
 
-def _task_snapshot(task: Task) -> dict:
+def _task_snapshot(task: Task) -> dict[str, Any]:
     data = model_snapshot(task)
     for name in ("created_at", "updated_at", "created_by_id"):
         data.pop(name, None)
@@ -266,19 +269,19 @@ def _task_snapshot(task: Task) -> dict:
     return data
 
 
-def _set_m2m(task: Task, m2m: dict) -> None:
+def _set_m2m(task: Task, m2m: dict[str, Any]) -> None:
     for name, values in m2m.items():
         if name not in TASK_M2M:
             raise ValueError(f"unknown relation {name}")
         getattr(task, name).set(values)
 
 
-def _validate_task(task: Task, m2m: dict) -> None:
+def _validate_task(task: Task, m2m: dict[str, Any]) -> None:
     task.full_clean(exclude=["year", "seq", "number"])
     items = m2m.get("check_items")
     if items is not None and not list(items):
         raise ValidationError("至少选择一个检查事项。")
-    if task.plan_id and task.window_start.year != task.plan.year:
+    if task.plan and task.window_start.year != task.plan.year:
         raise ValidationError("任务实施时间应在计划年度内。")
 
 
@@ -295,7 +298,9 @@ def _check_directed(task: Task) -> None:
         raise ValidationError("定向抽查须至少设置一个筛选条件；不设条件请选择不定向抽查。")
 
 
-def task_create(*, actor, plan: Plan | None, reason: str = "", m2m: dict, **fields) -> Task:
+def task_create(
+    *, actor: User, plan: Plan | None, reason: str = "", m2m: dict[str, Any], **fields: Any
+) -> Task:
     """Create a task in ``plan`` (or ad hoc with ``adhoc_reason``); numbered 舞工信商抽〔年〕n号.
     Adding a task to a filed plan is an amendment and needs ``reason``."""
     for attempt in range(3):
@@ -334,7 +339,14 @@ def task_create(*, actor, plan: Plan | None, reason: str = "", m2m: dict, **fiel
     raise AssertionError("unreachable")
 
 
-def task_update(*, actor, task: Task, reason: str = "", m2m: dict | None = None, **fields) -> Task:
+def task_update(
+    *,
+    actor: User,
+    task: Task,
+    reason: str = "",
+    m2m: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Task:
     """Change a task. In a filed plan this is an amendment (``reason``). Once the task has a
     draw, the fields that decide who is drawn and how many are frozen."""
     m2m = m2m or {}
@@ -365,7 +377,9 @@ def task_update(*, actor, task: Task, reason: str = "", m2m: dict | None = None,
     return task
 
 
-def task_scheme_update(*, actor, task: Task, methods: list, content: str, schedule: str) -> Task:
+def task_scheme_update(
+    *, actor: User, task: Task, methods: list[Any], content: str, schedule: str
+) -> Task:
     """Edit the inspection scheme (检查方案, art. 6(4)): methods, content and schedule."""
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
@@ -384,7 +398,7 @@ def task_scheme_update(*, actor, task: Task, methods: list, content: str, schedu
     return task
 
 
-def task_delete(*, actor, task: Task) -> None:
+def task_delete(*, actor: User, task: Task) -> None:
     with transaction.atomic():
         task = Task.objects.select_for_update(of=("self",)).select_related("plan").get(pk=task.pk)
         if task.plan and task.plan.is_frozen:
@@ -402,7 +416,7 @@ def task_delete(*, actor, task: Task) -> None:
 # The art. 8 defaults (A 1%, B 3%, C 10%, D 20%) are created by migration 0001.
 
 
-def _check_rate(rate) -> Decimal:
+def _check_rate(rate: Any) -> Decimal:
     if not isinstance(rate, Decimal):
         raise TypeError("rates must be Decimal")
     if not (Decimal(0) < rate <= Decimal(1)):
@@ -411,7 +425,7 @@ def _check_rate(rate) -> Decimal:
 
 
 def sampling_rate_set(
-    *, actor, tier: str, rate: Decimal, effective_from: datetime.date, basis: str
+    *, actor: User, tier: str, rate: Decimal, effective_from: datetime.date, basis: str
 ) -> SamplingRate:
     """A new default rate for a tier from a date; the earlier rows stay as history."""
     if tier not in RiskTier.values:
@@ -448,7 +462,7 @@ def sampling_rate_set(
 
 
 def task_rate_override_set(
-    *, actor, task: Task, tier: str, rate: Decimal, legal_basis: str, reason: str = ""
+    *, actor: User, task: Task, tier: str, rate: Decimal, legal_basis: str, reason: str = ""
 ) -> TaskRateOverride:
     """A task's own rate for a tier, only with the legal basis (art. 8)."""
     if tier not in RiskTier.values:
@@ -489,7 +503,7 @@ def task_rate_override_set(
     return override
 
 
-def task_rate_override_remove(*, actor, task: Task, tier: str, reason: str = "") -> None:
+def task_rate_override_remove(*, actor: User, task: Task, tier: str, reason: str = "") -> None:
     with transaction.atomic():
         task = Task.objects.select_for_update(of=("self",)).select_related("plan").get(pk=task.pk)
         if task_has_draws(task):

@@ -349,7 +349,7 @@ def task_rate_override(request, pk: int):
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, error)  # type: ignore[arg-type]  # ErrorList yields text
     return redirect("inspections:task_detail", task.pk)
 
 

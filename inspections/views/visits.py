@@ -327,7 +327,7 @@ def visit_autosave(request, pk: int):
     if not form.is_valid():
         state = "error"
         message = "；".join(
-            f"{form.fields[k].label}：{'；'.join(v)}" if k in form.fields else "；".join(v)
+            f"{form.fields[k].label}：{'；'.join(v)}" if k in form.fields else "；".join(v)  # type: ignore[arg-type]  # ErrorList yields text
             for k, v in form.errors.items()
         )
     else:
@@ -512,7 +512,7 @@ def visit_review(request, pk: int):
     if not form.is_valid():
         for field_errors in form.errors.values():
             for message in field_errors:
-                messages.error(request, message)
+                messages.error(request, message)  # type: ignore[arg-type]  # ErrorList yields text
         return _back(visit, "review")
     data = form.cleaned_data
     try:

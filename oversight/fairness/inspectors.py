@@ -105,7 +105,8 @@ def inspector_fairness(*, scope) -> InspectorFairness:
         i.staff_number: i
         for i in Inspector.objects.filter(staff_number__in=list(stats)).select_related("section")
     }
-    moves_in, moves_out = defaultdict(int), defaultdict(int)
+    moves_in: defaultdict[str, int] = defaultdict(int)
+    moves_out: defaultdict[str, int] = defaultdict(int)
     for out_number, in_number in DrawReplacement.objects.filter(
         selection__draw__in=[draw_id for draw_id, _doc, _csv in draws]
     ).values_list("out__staff_number", "into__staff_number"):

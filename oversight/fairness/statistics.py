@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -169,7 +170,7 @@ def team_probabilities(eligible: dict[str, frozenset], k: int, required=()) -> d
 
 
 def _monte_carlo_classes(profiles: dict[str, frozenset], k: int, required) -> dict:
-    counts = defaultdict(int)
+    counts: defaultdict[Any, int] = defaultdict(int)
     for profile in profiles.values():
         counts[profile] += 1
     signature = (
@@ -193,7 +194,7 @@ def _monte_carlo_classes(profiles: dict[str, frozenset], k: int, required) -> di
                     "recusals": frozenset(),
                 }
             )
-    hits = defaultdict(int)
+    hits: defaultdict[Any, int] = defaultdict(int)
     done = 0
     for run in range(MONTE_CARLO_RUNS):
         try:

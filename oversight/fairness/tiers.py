@@ -99,7 +99,7 @@ def tier_rates(*, scope) -> tuple[list[TierRate], list[DrawTierRate]]:
     summary = []
     for tier in engine.TIERS:
         rows = [d for d in detail if d.tier == tier and d.population > 0]
-        configured = sorted({d.configured_rate for d in rows if d.configured_rate is not None})
+        rates = sorted({d.configured_rate for d in rows if d.configured_rate is not None})
         summary.append(
             TierRate(
                 tier=tier,
@@ -107,7 +107,7 @@ def tier_rates(*, scope) -> tuple[list[TierRate], list[DrawTierRate]]:
                 population=sum(d.population for d in rows),
                 drawn=sum(d.drawn for d in rows),
                 required=sum(d.required or 0 for d in rows),
-                configured=configured,
+                configured=rates,
                 problems=sum(1 for d in rows if d.rate_differs or d.short),
             )
         )

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core import signing
@@ -28,6 +30,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -38,7 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Section, User
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.paging import rows_and_more
@@ -94,7 +97,7 @@ def aware_range(scope: Scope) -> tuple[datetime.datetime, datetime.datetime]:
     return start, end
 
 
-def _section_tasks(section) -> QuerySet[Task]:
+def _section_tasks(section: Section) -> QuerySet[Task, Any]:
     return Task.objects.filter(Q(lead_section=section) | Q(cooperating_sections=section)).values(
         "pk"
     )
@@ -143,7 +146,7 @@ class DrawRow:
         return None if self.problems is None else not self.problems
 
 
-def _counts(model, field_name: str, draw_ids: list[int]) -> dict[int, int]:
+def _counts(model: Any, field_name: str, draw_ids: list[int]) -> dict[int, int]:  # a model
     return dict(
         model.objects.filter(**{f"{field_name}__in": draw_ids})
         .values_list(field_name)
@@ -168,7 +171,7 @@ MEMO_SECONDS = 24 * 3600
 def _code_version() -> str:
     digest = hashlib.sha256()
     for module in (engine, draw_selectors):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -191,7 +194,7 @@ def _fingerprint_sql() -> str:
     binary = {"manifest", "inspectors_manifest", "experts_manifest"}
     columns = []
     for f in Draw._meta.concrete_fields:
-        column = "d." + connection.ops.quote_name(f.column)
+        column = "d." + connection.ops.quote_name(f.column)  # type: ignore[arg-type]  # concrete: has one
         if f.name in binary:
             columns.append(f"encode(sha256({column}), 'hex')")
         elif f.name == "document":
@@ -343,7 +346,9 @@ def _with_related(qs: QuerySet[Draw]) -> QuerySet[Draw]:
     )
 
 
-def draw_page(scope: Scope, *, actor=None, status: str = "", before: int | None = None):
+def draw_page(
+    scope: Scope, *, actor: User | None = None, status: str = "", before: int | None = None
+) -> tuple[list[DrawRow], int | None]:
     """One page (keyset on the id, newest first): ``(rows, next_before)``. Only the draws of
     this page are verified."""
     qs = draws_in_scope(scope, status=status)
@@ -357,7 +362,7 @@ def draw_page(scope: Scope, *, actor=None, status: str = "", before: int | None 
     return rows, (draws[-1].pk if has_next else None)
 
 
-def draw_export_rows(scope: Scope, *, actor=None, status: str = "") -> list[DrawRow]:
+def draw_export_rows(scope: Scope, *, actor: User | None = None, status: str = "") -> list[DrawRow]:
     draws = list(_with_related(draws_in_scope(scope, status=status))[:DRAW_EXPORT_LIMIT])
     rows = draw_rows(draws)
     for row in rows:
@@ -366,7 +371,7 @@ def draw_export_rows(scope: Scope, *, actor=None, status: str = "") -> list[Draw
     return rows
 
 
-def draw_failure_note(draw: Draw, problems: list[str], *, actor=None) -> bool:
+def draw_failure_note(draw: Draw, problems: list[str], *, actor: User | None = None) -> bool:
     """Record (once per distinct set of problems) that a draw failed its verification when
     ``actor`` viewed it. Returns True if an event was written."""
     last = (
@@ -390,7 +395,7 @@ def draw_failure_note(draw: Draw, problems: list[str], *, actor=None) -> bool:
     return True
 
 
-def failing_draw_ids() -> QuerySet:
+def failing_draw_ids() -> QuerySet[Any]:
     """Draws ever seen failing their verification (distinct ids, as text)."""
     return (
         AuditEvent.objects.filter(event_type=VERIFICATION_FAILED, object_type=DRAW_OBJECT)
@@ -438,7 +443,7 @@ def joint_visits_in_scope(scope: Scope) -> QuerySet[JointVisit]:
 
 
 # ---------------------------------------------------------------------------------- records
-def _visit_ids_text(visits: QuerySet[Visit]):
+def _visit_ids_text(visits: QuerySet[Visit]) -> QuerySet[Visit, Any]:
     return visits.annotate(text_id=Cast("pk", CharField())).values("text_id")
 
 
@@ -467,10 +472,11 @@ def record_edits(scope: Scope, *, stage: str = "") -> QuerySet[AuditEvent]:
         qs = qs.filter(after_approval=True)
     else:
         qs = qs.filter(Q(after_submission=True) | Q(after_approval=True))
-    return qs.order_by("-seq")
+    edits: QuerySet[AuditEvent] = qs.order_by("-seq")
+    return edits
 
 
-def visits_by_id(events) -> dict[str, Visit]:
+def visits_by_id(events: Iterable[AuditEvent]) -> dict[str, Visit]:
     ids = {e.object_id for e in events if e.object_id.isdigit()}
     return {
         str(v.pk): v
@@ -494,7 +500,10 @@ def returned_reviews(scope: Scope) -> QuerySet[VisitReview]:
     ).order_by("-reviewed_at", "-id")
 
 
-def _record_scope(qs, scope: Scope, prefix: str = "record__"):
+_M = TypeVar("_M", bound=Model)
+
+
+def _record_scope(qs: QuerySet[_M], scope: Scope, prefix: str = "record__") -> QuerySet[_M]:
     if scope.section is not None:
         qs = qs.filter(**{f"{prefix}section": scope.section})
     if scope.task is not None:
@@ -556,19 +565,23 @@ class DeadlineFigures:
     soon_limit: datetime.date
     overdue: int = 0
     due_soon: int = 0
-    by_section: list[dict] = field(default_factory=list)
-    by_inspector: list[dict] = field(default_factory=list)
-    monthly: list[dict] = field(default_factory=list)
+    by_section: list[dict[str, Any]] = field(default_factory=list)
+    by_inspector: list[dict[str, Any]] = field(default_factory=list)
+    monthly: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _open_filters(today, soon_limit):
+def _open_filters(today: datetime.date, soon_limit: datetime.date) -> tuple[Q, Q]:
     overdue = Q(deadline__lt=today)
     soon = Q(deadline__gte=today, deadline__lt=soon_limit)
     return overdue, soon
 
 
 def open_publications(
-    scope: Scope, *, which: str = "", today=None, soon_limit=None
+    scope: Scope,
+    *,
+    which: str = "",
+    today: datetime.date | None = None,
+    soon_limit: datetime.date | None = None,
 ) -> QuerySet[PublicationRecord]:
     """Not yet published (first publication missing) and either overdue or due soon."""
     today = today or timezone.localdate()
@@ -591,9 +604,10 @@ def deadline_figures(scope: Scope) -> DeadlineFigures:
     fingerprint: any recorded change, a new day or another scope makes a new key), since with
     10^5 open records the three groupings take 0.2–0.3 s."""
     today = timezone.localdate()
-    return cached_figures(
+    figures: DeadlineFigures = cached_figures(
         "deadlines", lambda: _deadline_figures(scope, today), today, scope.as_detail()
     )
+    return figures
 
 
 def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
@@ -603,8 +617,9 @@ def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
     open_ = records.filter(first_published_on__isnull=True, deadline__isnull=False)
     figures = DeadlineFigures(today=today, soon_limit=soon_limit)
     late_or_soon = Q(deadline__lt=soon_limit)  # = overdue | soon
+    # The plugin types .values() rows as TypedDicts (not dicts), here and in `monthly` below.
     figures.by_section = list(
-        open_.filter(late_or_soon)
+        open_.filter(late_or_soon)  # type: ignore[arg-type]
         .values("section__name")
         .annotate(overdue=Count("pk", filter=overdue), due_soon=Count("pk", filter=soon))
         .order_by("-overdue", "-due_soon", "section__name")
@@ -618,7 +633,8 @@ def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
     # the inspector id alone; the few inspectors' names are read afterwards.
     record = "publicationrecord__"
     counts = list(
-        PublicationRecord.inspectors.through.objects.filter(
+        # The plugin does not see annotations of an auto-created through model.
+        PublicationRecord.inspectors.through.objects.filter(  # type: ignore[misc]
             _publication_scope(scope, record),
             Q(**{f"{record}first_published_on__isnull": True, f"{record}deadline__lt": soon_limit}),
         )
@@ -652,7 +668,8 @@ def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
     # published with the deadline passed (those count as late).
     published_late = Q(first_published_on__gt=F("deadline"))
     monthly = (
-        records.filter(deadline__isnull=False)
+        # The plugin takes the on_time annotation for the model's on_time property.
+        records.filter(deadline__isnull=False)  # type: ignore[no-redef]
         .filter(Q(first_published_on__isnull=False) | Q(deadline__lt=today))
         .annotate(month=TruncMonth("deadline"))
         .values("month")
@@ -665,8 +682,8 @@ def _deadline_figures(scope: Scope, today: datetime.date) -> DeadlineFigures:
         .order_by("month")
     )
     for row in monthly:
-        row["rate"] = round(row["on_time"] * 100 / row["decided"], 1) if row["decided"] else None
-        figures.monthly.append(row)
+        row["rate"] = round(row["on_time"] * 100 / row["decided"], 1) if row["decided"] else None  # type: ignore[misc]
+        figures.monthly.append(row)  # type: ignore[arg-type]
     return figures
 
 

@@ -18,7 +18,7 @@ register = template.Library()
 
 
 @register.filter
-def workday_deadline(end_date, n=DEFAULT_WORKING_DAYS) -> str:
+def workday_deadline(end_date: dt.date | None, n: int = DEFAULT_WORKING_DAYS) -> str:
     if not isinstance(end_date, dt.date) or isinstance(end_date, dt.datetime):
         return ""
     return str(deadline_or_pending(end_date, int(n)))

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_checkpoint_create
@@ -6,7 +8,7 @@ from audit.services import audit_checkpoint_create
 class Command(BaseCommand):
     help = "核验审计日志链，完整时在数据库之外写入一个签名检查点并打印其路径。Exit 1 when broken."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result, path = audit_checkpoint_create()
         if path is None:
             self.stderr.write(f"BROKEN at seq {result.broken_seq}: {result.problem}")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_checkpoint_create
@@ -9,7 +11,7 @@ class Command(BaseCommand):
         "完整时写入新的检查点。Exit 0 when intact, 1 when broken."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result, path = audit_checkpoint_create()
         if result.ok:
             self.stdout.write(

@@ -32,6 +32,7 @@ import subprocess  # nosec B404
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import django
 from django.conf import settings
@@ -90,7 +91,7 @@ def _files_table() -> str:
     return StoredFile._meta.db_table
 
 
-def read_state(cursor) -> dict:
+def read_state(cursor: Any) -> dict[str, Any]:
     """Migrations, audit head and stored-file list, read through a DB-API cursor."""
     cursor.execute("SELECT app, name FROM django_migrations ORDER BY id")
     migrations: dict[str, list[str]] = {}
@@ -117,7 +118,7 @@ def read_state(cursor) -> dict:
     }
 
 
-def _pg_env(settings_dict: dict) -> dict:
+def _pg_env(settings_dict: dict[str, Any]) -> dict[str, Any]:
     """libpq environment for pg_dump / pg_restore: the password never appears in argv."""
     env = dict(os.environ)
     mapping = {
@@ -134,7 +135,7 @@ def _pg_env(settings_dict: dict) -> dict:
     return env
 
 
-def _run(args: list[str], env: dict) -> None:
+def _run(args: list[str], env: dict[str, Any]) -> None:
     tool = args[0]
     if shutil.which(tool) is None:
         raise CommandError(f"找不到 {tool}：请安装 postgresql-client（与服务器同一主版本）。")
@@ -149,15 +150,15 @@ def _run(args: list[str], env: dict) -> None:
 @dataclass
 class BackupResult:
     directory: Path
-    manifest: dict
+    manifest: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
 
-def _dump_postgresql(target: Path) -> dict:
+def _dump_postgresql(target: Path) -> dict[str, Any]:
     """pg_dump of one exported snapshot; the state is read from that same snapshot."""
     # A separate plain connection (not Django's, not from a pool): its transaction holds the
     # snapshot while pg_dump runs.
-    raw = connection.Database.connect(**connection.get_connection_params())
+    raw = connection.Database.connect(**connection.get_connection_params())  # type: ignore[attr-defined]  # not in the stubs
     try:
         raw.autocommit = False
         with raw.cursor() as cursor:
@@ -181,7 +182,7 @@ def _dump_postgresql(target: Path) -> dict:
     return state
 
 
-def _dump_sqlite(target: Path) -> dict:
+def _dump_sqlite(target: Path) -> dict[str, Any]:
     """SQLite's online backup API: a consistent copy while the app keeps running."""
     if connection.in_atomic_block:
         # The copy waits for the connection's own open write transaction: it would never end.
@@ -197,8 +198,8 @@ def _dump_sqlite(target: Path) -> dict:
     return state
 
 
-def _copy_media(media_root: Path, target: Path, warnings: list[str]) -> dict[str, dict]:
-    files: dict[str, dict] = {}
+def _copy_media(media_root: Path, target: Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    files: dict[str, dict[str, Any]] = {}
     if not media_root.is_dir():
         warnings.append(f"MEDIA_ROOT 不存在：{media_root}（未备份任何文件）")
         return files
@@ -285,7 +286,9 @@ def backup_create(*, directory: Path | str) -> BackupResult:
     return BackupResult(directory, manifest, warnings)
 
 
-def _audit(event_type: str, directory: Path, manifest: dict, epoch: int | None = None) -> None:
+def _audit(
+    event_type: str, directory: Path, manifest: dict[str, Any], epoch: int | None = None
+) -> None:
     with transaction.atomic():
         audit_record(
             event_type=event_type,
@@ -305,11 +308,11 @@ def _audit(event_type: str, directory: Path, manifest: dict, epoch: int | None =
 # --- verify ----------------------------------------------------------------------------------
 
 
-def backup_verify(*, directory: Path | str) -> dict:
+def backup_verify(*, directory: Path | str) -> dict[str, Any]:
     """Load the manifest and check every file's size and SHA-256; return the manifest."""
     directory = Path(directory).expanduser().resolve()
     try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CommandError(f"不是备份目录（缺少 {MANIFEST}）：{directory}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -333,7 +336,7 @@ def backup_verify(*, directory: Path | str) -> dict:
 
 @dataclass
 class RestoreResult:
-    manifest: dict
+    manifest: dict[str, Any]
     events: int
     last_hash: str
     media_copied: int
@@ -348,7 +351,9 @@ def _database_tables() -> list[str]:
     return connection.introspection.table_names()
 
 
-def _media_plan(directory: Path, manifest: dict, force: bool) -> list[tuple[Path, Path, bool]]:
+def _media_plan(
+    directory: Path, manifest: dict[str, Any], force: bool
+) -> list[tuple[Path, Path, bool]]:
     """(source, target, needs copying) for every media file; refuses replacements unless force."""
     media_root = Path(settings.MEDIA_ROOT).resolve()
     plan, conflicts = [], []

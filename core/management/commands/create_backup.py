@@ -6,7 +6,9 @@ applied, the audit chain's last event and the SHA-256 of every file (also in ``S
 Exit status: 0 written (warnings on stderr), 1 error. See docs/deploy.md, "Backups".
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from ._backup import backup_create
 
@@ -14,10 +16,10 @@ from ._backup import backup_create
 class Command(BaseCommand):
     help = "备份数据库与上传文件到一个新目录（含清单与哈希）。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", help="备份目录（不存在或为空）")
 
-    def handle(self, *args, directory, **options):
+    def handle(self, *args: Any, directory: str, **options: Any) -> None:
         result = backup_create(directory=directory)
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(f"警告：{warning}"))

@@ -7,7 +7,9 @@ the ordinary DML elsewhere (``core.dbroles``). Idempotent. ``migrate`` and ``res
 do the same. Exit 0 granted, 1 refused (e.g. the runtime role owns a table).
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from core.dbroles import connected_as_owner, runtime_grant
 
@@ -15,10 +17,10 @@ from core.dbroles import connected_as_owner, runtime_grant
 class Command(BaseCommand):
     help = "为运行角色授予应用所需的最小权限（只追加表只可读与插入）。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--role", default=None, help="运行角色名（默认：DATABASE_URL 的用户）")
 
-    def handle(self, *args, role=None, **options):
+    def handle(self, *args: Any, role: str | None = None, **options: Any) -> None:
         with connected_as_owner():
             result = runtime_grant(role=role)
         self.stdout.write(

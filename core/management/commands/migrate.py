@@ -6,6 +6,8 @@ runtime role of ``DATABASE_URL`` is then granted its privileges (``core.dbroles`
 table has none. Without it (SQLite, one development role) this is Django's ``migrate``.
 """
 
+from typing import Any
+
 from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS
 
@@ -15,9 +17,10 @@ from core.dbroles import connected_as_owner, runtime_grant, two_roles
 class Command(migrate.Command):
     help = migrate.Command.help + "（两角色部署：以所有者角色执行，随后为运行角色授权。）"
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["database"] != DEFAULT_DB_ALIAS or options["plan"] or options["check_unapplied"]:
-            return super().handle(*args, **options)
+            super().handle(*args, **options)  # returns None: it prints as it goes
+            return
         with connected_as_owner():
             super().handle(*args, **options)
             if two_roles():

@@ -7,7 +7,9 @@ file's hash. Restore into a freshly created database, then run ``migrate`` if th
 Exit status: 0 restored and verified; 1 refused or verification failed. docs/deploy.md.
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from ._backup import backup_restore
 
@@ -15,7 +17,7 @@ from ._backup import backup_restore
 class Command(BaseCommand):
     help = "从备份目录恢复数据库与上传文件，并核验审计日志链。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", help="create_backup 写出的备份目录")
         parser.add_argument(
             "--force",
@@ -23,7 +25,7 @@ class Command(BaseCommand):
             help="覆盖非空的数据库和同名但内容不同的文件（慎用）",
         )
 
-    def handle(self, *args, directory, force=False, **options):
+    def handle(self, *args: Any, directory: str, force: bool = False, **options: Any) -> None:
         result = backup_restore(directory=directory, force=force)
         manifest = result.manifest
         self.stdout.write(

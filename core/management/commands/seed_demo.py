@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.demo import DEMO_PASSWORD, DEMO_USERS
@@ -9,12 +11,12 @@ from core.extensions import app_modules
 class Command(BaseCommand):
     help = "载入舞钢市演示数据（仅当数据库为空时）。Loads demo data into an empty database."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--quiet-logins", action="store_true", help="do not print the demo logins"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if User.objects.exists():
             self.stdout.write(
                 "数据库已有用户，跳过演示数据。Database not empty; demo data skipped."

@@ -4,7 +4,9 @@ Touches no database. Exit status: 0 every file present with its recorded size an
 1 otherwise (the first problems are printed).
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from ._backup import backup_verify
 
@@ -12,10 +14,10 @@ from ._backup import backup_verify
 class Command(BaseCommand):
     help = "核对备份目录中每个文件的大小与 SHA-256（不连接数据库）。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", help="create_backup 写出的备份目录")
 
-    def handle(self, *args, directory, **options):
+    def handle(self, *args: Any, directory: str, **options: Any) -> None:
         manifest = backup_verify(directory=directory)
         audit = manifest["audit"]
         self.stdout.write(

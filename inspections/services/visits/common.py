@@ -99,6 +99,6 @@ def _categories_check(categories: list[ResultCategory], item_name: str) -> list[
         errors.append(f"{item_name}：“{exclusive[0].label}”不能与其他检查结果同时选择。")
     chosen = {c.pk for c in categories}
     for c in categories:
-        if c.parent_id and c.parent_id not in chosen:
+        if c.parent_id and c.parent_id not in chosen and c.parent:
             errors.append(f"{item_name}：选择“{c.label}”时必须同时选择“{c.parent.label}”。")
     return errors

@@ -8,8 +8,9 @@ import datetime as dt
 import json
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workdays.seed_data import DEFAULT_DATA_FILE, FIRST_YEAR, LAST_YEAR
 
@@ -33,7 +34,7 @@ def notice_year(day: dt.date) -> int:
     return day.year + 1 if day.month == 12 else day.year
 
 
-def build(first: int, last: int) -> dict:
+def build(first: int, last: int) -> dict[str, Any]:
     try:  # a development dependency: the command says so when it is missing
         from chinese_calendar import constants
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -41,7 +42,7 @@ def build(first: int, last: int) -> dict:
             "未安装 chinesecalendar（开发依赖）。chinesecalendar (a dev dependency) is not installed."
         ) from exc
 
-    years: dict[str, dict] = {}
+    years: dict[str, dict[str, Any]] = {}
     for year in range(first, last + 1):
         years[str(year)] = {
             "notice_title": f"国务院办公厅关于{year}年部分节假日安排的通知",
@@ -49,7 +50,7 @@ def build(first: int, last: int) -> dict:
             "holidays": [],
             "makeup_days": [],
         }
-    runs: dict[int, list] = {year: [] for year in range(first, last + 1)}
+    runs: dict[int, list[Any]] = {year: [] for year in range(first, last + 1)}
     for day in sorted(constants.holidays):
         year = notice_year(day)
         if year not in runs:
@@ -76,7 +77,7 @@ def build(first: int, last: int) -> dict:
     }
 
 
-def dumps(data: dict) -> str:
+def dumps(data: dict[str, Any]) -> str:
     """Deterministic, diff-friendly JSON: one holiday range or year list per line."""
     lines = ["{"]
     for key in ("source", "first_year", "last_year", "note"):
@@ -108,12 +109,12 @@ class Command(BaseCommand):
         "Generate the seed calendar data file from chinesecalendar (development only)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--output", default=str(DEFAULT_DATA_FILE), help="JSON file to write")
         parser.add_argument("--first-year", type=int, default=FIRST_YEAR)
         parser.add_argument("--last-year", type=int, default=LAST_YEAR)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         first, last = options["first_year"], options["last_year"]
         if first > last:
             raise CommandError("起始年份不得晚于结束年份。First year must not be after last year.")

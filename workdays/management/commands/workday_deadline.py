@@ -1,7 +1,8 @@
 import datetime as dt
 import re
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from workdays.calendar import DEFAULT_WORKING_DAYS, CalendarYearNotPublished, add_working_days
 
@@ -14,11 +15,11 @@ class Command(BaseCommand):
         "Print the N-th working day after the end date (default 20: the publication deadline)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("end_date", help="YYYY-MM-DD, the inspection's end date")
         parser.add_argument("n", nargs="?", default=str(DEFAULT_WORKING_DAYS), help="N ≥ 1")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         raw = options["end_date"]
         try:
             if not DATE_RE.fullmatch(raw):
