@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from django.apps import apps
+from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,11 @@ def _nobody(obj: Any) -> list[Any]:
     return []
 
 
-def load_by_pk(queryset) -> Callable[[str], Any]:
+def load_by_pk(queryset: QuerySet[Any]) -> Callable[[str], Any]:
     """An ``ApprovalKind.load``: the object of ``queryset`` with the request's ``object_id`` as
     its primary key, or None (an id that is not ASCII digits is no object, never an error)."""
 
-    def load(object_id: str):
+    def load(object_id: str) -> Any:
         if not (object_id.isascii() and object_id.isdigit()):
             return None
         return queryset.filter(pk=object_id).first()
